@@ -1,0 +1,144 @@
+"""The finished graph of each stage, so every notebook can start on a fresh kernel.
+
+- `build_agent_graph` (notebook 02): agent <-> tools, no human. It will order stock
+  nobody approved; that is the point of the lesson.
+- `build_review_graph` (notebooks 04-07): agent -> review -> execute -> agent. The review
+  node asks a human about each proposed call with `interrupt()`; `execute` runs only
+  the calls a human approved or edited. It fails closed: the approved calls live in a
+  declared state key that starts empty, and every decision passes `check_decision`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langchain_core.tools import BaseTool
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.prebuilt import ToolNode
+from langgraph.types import interrupt
+from pydantic import ValidationError
+from typing_extensions import TypedDict
+
+from .protocol import DEFAULT_DECISIONS, as_dict, check_decision, decision_schema, edit_note, rejection_message, review_request
+
+AUTO_APPROVE = "auto"
+"""A policy value: the tool runs without asking (use it only for read-only tools)."""
+
+
+class AgentState(TypedDict):
+    """Only what the graph needs; a key a node returns that is not declared is dropped."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+class ReviewState(AgentState):
+    approved_calls: list[dict[str, Any]]
+    """The calls a human approved (or edited) in the last review: all that `execute` runs."""
+
+
+def last_tool_calls(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The tool calls of the last message, when it is an AI message that made any."""
+    messages = state.get("messages") or []
+    last = messages[-1] if messages else None
+    return list(last.tool_calls) if isinstance(last, AIMessage) else []
+
+
+def _agent_node(model: BaseChatModel, tools: Sequence[BaseTool]):
+    bound = model.bind_tools(list(tools))
+
+    def agent(state: AgentState) -> dict[str, Any]:
+        return {"messages": [bound.invoke(state["messages"])]}
+
+    return agent
+
+
+def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], checkpointer: Any = None):
+    """Notebook 02: the model calls tools in a loop until it answers. No human."""
+    builder = StateGraph(AgentState)
+    builder.add_node("agent", _agent_node(model, tools))
+    builder.add_node("tools", ToolNode(list(tools)))
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", lambda s: "tools" if last_tool_calls(s) else END, ["tools", END])
+    builder.add_edge("tools", "agent")
+    return builder.compile(checkpointer=checkpointer)
+
+
+def review_node(tools: Sequence[BaseTool], policy: Mapping[str, Sequence[str] | str] | None = None):
+    """One `interrupt()` per proposed call, in order; the answers decide what may run.
+
+    `policy` maps a tool name to the decisions a reviewer may make, or to
+    `AUTO_APPROVE`; tools it does not name get approve, edit and reject.
+    The node re-runs from the top on every resume, so it has no side effects.
+    """
+    by_name = {tool.name: tool for tool in tools}
+    policy = dict(policy or {})
+
+    def review(state: ReviewState) -> dict[str, Any]:
+        approved, answers = [], []
+        for call in last_tool_calls(state):
+            rule = policy.get(call["name"], DEFAULT_DECISIONS)
+            tool = by_name.get(call["name"])
+            if tool is None:
+                answers.append(ToolMessage(f"Error: there is no tool named {call['name']!r}.", tool_call_id=call["id"], status="error"))
+                continue
+            if rule == AUTO_APPROVE:
+                approved.append(call)
+                continue
+            allowed = tuple(rule)
+            answer = interrupt(review_request(call, tool, allowed), response_schema=decision_schema(tool, allowed))
+            decision = check_decision(as_dict(answer), call, tool, allowed)
+            if decision["type"] == "approve":
+                approved.append(call)
+            elif decision["type"] == "edit":
+                approved.append({**call, "args": decision["edited_action"]["args"], "edited": True})
+            elif decision["type"] == "reject":
+                answers.append(rejection_message(call, decision.get("message", "")))
+            else:
+                answers.append(ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"]))
+        return {"approved_calls": approved, "messages": answers}
+
+    return review
+
+
+def execute_node(tools: Sequence[BaseTool]):
+    """Runs exactly the approved calls, once each, then forgets them."""
+    by_name = {tool.name: tool for tool in tools}
+
+    def execute(state: ReviewState) -> dict[str, Any]:
+        results = []
+        for call in state.get("approved_calls") or []:
+            try:
+                output = by_name[call["name"]].invoke(call["args"])
+            except ValidationError as error:  # the model's own arguments were malformed
+                output = f"Error: invalid arguments for {call['name']}: {error.errors()[0]['msg']}."
+            note = edit_note(call, call["args"]) if call.get("edited") else ""
+            results.append(ToolMessage(f"{note}{output}", tool_call_id=call["id"], name=call["name"]))
+        return {"messages": results, "approved_calls": []}
+
+    return execute
+
+
+def _after_agent(state: ReviewState) -> Literal["review", "__end__"]:
+    return "review" if last_tool_calls(state) else END
+
+
+def build_review_graph(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    checkpointer: Any,
+    policy: Mapping[str, Sequence[str] | str] | None = None,
+):
+    """Notebooks 04-07: every proposed call waits for a human, unless `policy` says otherwise."""
+    builder = StateGraph(ReviewState)
+    builder.add_node("agent", _agent_node(model, tools))
+    builder.add_node("review", review_node(tools, policy))
+    builder.add_node("execute", execute_node(tools))
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", _after_agent)
+    builder.add_edge("review", "execute")
+    builder.add_edge("execute", "agent")
+    return builder.compile(checkpointer=checkpointer)

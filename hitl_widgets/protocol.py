@@ -1,0 +1,183 @@
+"""Review requests and decisions: the one place that says what a human may answer.
+
+Decisions are LangChain's HITL decision dicts, so a learner moves on to
+`HumanInTheLoopMiddleware` without relearning them:
+
+    {"type": "approve"}
+    {"type": "reject", "message": "why, for the model"}
+    {"type": "edit", "edited_action": {"name": "<same tool>", "args": {...}}}
+    {"type": "respond", "message": "the answer, given in place of the tool"}
+
+`check_decision` is the gate every decision passes, in the graph and in the panel
+alike: anything it cannot read raises `DecisionError` with what was wrong and what to
+send instead, so a decision it cannot read never runs a tool.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Union
+
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, TypeAdapter, ValidationError, create_model
+
+DecisionType = Literal["approve", "edit", "reject", "respond"]
+DECISION_TYPES: tuple[str, ...] = ("approve", "edit", "reject", "respond")
+DEFAULT_DECISIONS: tuple[str, ...] = ("approve", "edit", "reject")
+REVIEW_KIND = "hitl_widgets/review"
+EXAMPLES = (
+    '{"type": "approve"}, {"type": "reject", "message": "..."} or '
+    '{"type": "edit", "edited_action": {"name": ..., "args": {...}}}'
+)
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be carried out; the message says what to send instead."""
+
+
+def tool_args_schema(tool: BaseTool) -> dict[str, Any]:
+    """The JSON schema of the arguments the model (and an editor) may give the tool."""
+    schema = tool.tool_call_schema
+    if isinstance(schema, dict):
+        return schema
+    return schema.model_json_schema()
+
+
+def review_request(
+    tool_call: dict[str, Any], tool: BaseTool, allowed: Sequence[str] = DEFAULT_DECISIONS
+) -> dict[str, Any]:
+    """The kit's interrupt value for one proposed tool call: plain JSON, for any client."""
+    return {
+        "kind": REVIEW_KIND,
+        "tool_call": {"name": tool_call["name"], "args": tool_call["args"], "id": tool_call["id"]},
+        "description": tool.description,
+        "args_schema": tool_args_schema(tool),
+        "allowed_decisions": list(allowed),
+    }
+
+
+class ApproveDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["approve"]
+
+
+class RejectDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["reject"]
+    message: str = ""
+
+
+class RespondDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["respond"]
+    message: str = Field(min_length=1)
+
+
+def _strict_args(tool: BaseTool) -> type[BaseModel] | None:
+    """The tool's argument model with unknown arguments refused, or None for a dict schema."""
+    schema = tool.tool_call_schema
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        return None
+    return type(schema.__name__, (schema,), {"model_config": ConfigDict(extra="forbid")})
+
+
+_ADAPTERS: dict[tuple[int, tuple[str, ...]], tuple[BaseTool, Any, TypeAdapter]] = {}
+
+
+def _decision_model(tool: BaseTool, allowed: tuple[str, ...]) -> tuple[Any, TypeAdapter]:
+    """Built once per tool and allowed set: decisions are checked on every resume."""
+    key = (id(tool), allowed)
+    if key not in _ADAPTERS:
+        model = _build_decision_model(tool, allowed)
+        _ADAPTERS[key] = (tool, model, TypeAdapter(model))  # holding `tool` keeps its id unique
+    return _ADAPTERS[key][1:]
+
+
+def _build_decision_model(tool: BaseTool, allowed: tuple[str, ...]) -> Any:
+    args = _strict_args(tool) or dict[str, Any]
+    edited = create_model("EditedAction", name=(Literal[tool.name], ...), args=(args, ...))
+    edit = create_model(
+        "EditDecision", __config__=ConfigDict(extra="forbid"), type=(Literal["edit"], ...), edited_action=(edited, ...)
+    )
+    by_type = {"approve": ApproveDecision, "reject": RejectDecision, "respond": RespondDecision, "edit": edit}
+    members = tuple(by_type[d] for d in allowed)
+    return members[0] if len(members) == 1 else Annotated[Union[members], Discriminator("type")]  # noqa: UP007
+
+
+def decision_schema(tool: BaseTool, allowed: Sequence[str] = DEFAULT_DECISIONS) -> Any:
+    """A type for `interrupt(..., response_schema=...)`: LangGraph refuses other answers.
+
+    Only the allowed decisions are members; an edit is pinned to this tool's name and
+    its arguments must match the tool's own schema, with no unknown keys.
+    """
+    return _decision_model(tool, tuple(allowed))[0]
+
+
+def _first_problem(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    loc = [str(part) for part in problem["loc"]]
+    where = ".".join(loc[1:] if loc and loc[0] in DECISION_TYPES else loc)
+    return f"{where}: {problem['msg']}" if where else problem["msg"]
+
+
+def check_decision(
+    decision: Any, tool_call: dict[str, Any], tool: BaseTool | None, allowed: Sequence[str] = DEFAULT_DECISIONS
+) -> dict[str, Any]:
+    """Validate one decision for one tool call; return it as a clean dict.
+
+    Raises `DecisionError` saying what was wrong and what to send, for: no decision,
+    a non-dict, an unknown or disallowed type, an edit that renames the tool, and
+    edited arguments the tool's schema refuses (wrong type, missing, unknown).
+    """
+    name = tool_call["name"]
+    if tool is None:
+        raise DecisionError(f"There is no tool named {name!r}; this call cannot be approved or edited.")
+    if decision is None or decision == {}:
+        raise DecisionError(f"No decision given for {name}. Send one of {EXAMPLES}.")
+    if not isinstance(decision, dict):
+        raise DecisionError(
+            f"A decision must be a dict, got {type(decision).__name__} {decision!r}. Send one of {EXAMPLES}."
+        )
+    kind = decision.get("type")
+    if kind not in DECISION_TYPES:
+        raise DecisionError(
+            f"Unknown decision type {kind!r} for {name}. Allowed here: {', '.join(allowed)}."
+        )
+    if kind not in allowed:
+        raise DecisionError(f"{kind!r} is not allowed for {name}. Allowed here: {', '.join(allowed)}.")
+    if kind == "edit":
+        action = decision.get("edited_action")
+        edited_name = action.get("name") if isinstance(action, dict) else None
+        if edited_name is not None and edited_name != name:
+            raise DecisionError(
+                f"An edit cannot change the tool: this call is {name}, the edit names {edited_name!r}. "
+                f"Keep \"name\": {name!r} and change only the arguments."
+            )
+    try:
+        checked = _decision_model(tool, tuple(allowed))[1].validate_python(decision)
+    except ValidationError as error:
+        raise DecisionError(f"The {kind} decision for {name} is not valid: {_first_problem(error)}.") from None
+    return as_dict(checked)
+
+
+def as_dict(decision: Any) -> dict[str, Any]:
+    """What `interrupt(..., response_schema=decision_schema(...))` returned, as a plain dict."""
+    return decision.model_dump(exclude_none=True) if isinstance(decision, BaseModel) else dict(decision)
+
+
+def rejection_message(tool_call: dict[str, Any], message: str = "") -> ToolMessage:
+    """What the model reads in place of a rejected call's result."""
+    text = f"Rejected by the reviewer; {tool_call['name']} did not run."
+    if message:
+        text += f" Reviewer's message: {message}"
+    return ToolMessage(text, tool_call_id=tool_call["id"], name=tool_call["name"], status="error")
+
+
+def edit_note(tool_call: dict[str, Any], args: dict[str, Any]) -> str:
+    """Tells the model that what ran is not what it proposed."""
+    return (
+        f"The reviewer edited this call before it ran. Executed instead: {tool_call['name']} "
+        f"with arguments {json.dumps(args, sort_keys=True)}. Tool response: "
+    )
