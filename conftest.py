@@ -1,0 +1,42 @@
+"""Session-wide setup for every pytest run from the repo, `pytest notebooks/` included.
+
+The environment is changed at import time, before nbval starts any kernel, so every
+kernel inherits it and a learner's key in the shell can never reach a saved output.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hitl_widgets.models import MODEL_VARIABLES
+
+
+os.environ["HITL_OFFLINE"] = "1"
+for name in MODEL_VARIABLES:
+    os.environ.pop(name, None)
+
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fail when notebooks/ was asked for but one of its notebooks yielded no test.
+
+    Runs before -k/-m deselection, so a filtered run is not mistaken for a broken one;
+    this catches a lost `--nbval` or a `norecursedirs` that hides the notebooks.
+    """
+    if not _notebooks_requested(config):
+        return
+    expected = set(NOTEBOOKS.glob("*.ipynb"))
+    collected = {item.path for item in items}
+    missing = sorted(path.name for path in expected - collected)
+    if missing:
+        pytest.exit(f"No tests collected from notebooks: {', '.join(missing)}", returncode=1)
+
+
+def _notebooks_requested(config: pytest.Config) -> bool:
+    """True when the run's paths include notebooks/ itself or a folder containing it."""
+    start = config.invocation_params.dir
+    requested = [(start / arg.split("::")[0]).resolve() for arg in config.args]
+    return any(NOTEBOOKS.is_relative_to(path) for path in requested)

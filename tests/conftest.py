@@ -1,0 +1,25 @@
+"""Fixtures for the unit tests; the session-wide offline setup is in ../conftest.py."""
+
+import pytest
+
+from hitl_widgets.models import MODEL_VARIABLES
+
+from openai_server import OpenAICompatibleServer
+
+
+
+@pytest.fixture
+def model_env(monkeypatch, tmp_path):
+    """A clean slate for get_chat_model: cwd without .env above it, no model variables."""
+    monkeypatch.chdir(tmp_path)
+    for name in (*MODEL_VARIABLES, "HITL_OFFLINE"):
+        # setenv first so undo restores the original even if load_dotenv sets it meanwhile.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def openai_server():
+    """A local OpenAI-compatible server, stopped even when the test fails."""
+    with OpenAICompatibleServer() as server:
+        yield server
