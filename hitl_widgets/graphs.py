@@ -2,7 +2,7 @@
 
 - `build_agent_graph` (notebook 02): agent <-> tools, no human. It will order stock
   nobody approved; that is the point of the lesson.
-- `build_review_graph` (notebooks 04-07): agent -> review -> execute -> agent. The review
+- `build_review_graph` (notebooks 03-07): agent -> review -> execute -> agent. The review
   node asks a human about each proposed call with `interrupt()`; `execute` runs only
   the calls a human approved or edited. It fails closed: the approved calls live in a
   declared state key that starts empty, and every decision passes `check_decision`.
@@ -132,7 +132,7 @@ def build_review_graph(
     checkpointer: Any,
     policy: Mapping[str, Sequence[str] | str] | None = None,
 ):
-    """Notebooks 04-07: every proposed call waits for a human, unless `policy` says otherwise."""
+    """Notebooks 03-07: every proposed call waits for a human, unless `policy` says otherwise."""
     builder = StateGraph(ReviewState)
     builder.add_node("agent", _agent_node(model, tools))
     builder.add_node("review", review_node(tools, policy))

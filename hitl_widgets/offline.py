@@ -33,7 +33,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 CHANNELS = ("email", "slack", "sms")
-_QUOTED = re.compile(r"""['"‘“]([^'"’”]+)['"’”]""")
+_QUOTED = re.compile(r"""(?<!\w)['"‘“]([^'"’”]+)['"’”](?!\w)""")  # not an apostrophe inside a word
 _WAREHOUSE = re.compile(r"\b[A-Z]{2,3}-\d{2}\b")
 _ITEM = re.compile(r"\b[a-z]+-[a-z0-9]+\b")
 _THRESHOLD = re.compile(r"\b(?:below|under|less than|fewer than)\s+(\d+)")
@@ -41,6 +41,7 @@ _ORDER_QTY = re.compile(r"\b(?:order|PO for|purchase order for|buy|reorder)\s+(\
 _VENDOR = re.compile(r"""\b(?:from|vendor|use|try)\s+(?:vendor\s+)?['"‘“]([^'"’”]+)['"’”]""", re.I)
 _NOTIFY = re.compile(r"\b(?:notify|notification|let .{1,40} know|tell|alert|message)\b", re.I)
 _STOCK = re.compile(r":\s*(-?\d+) units in stock")
+_EDITED = re.compile(r"\bedit(?:ed)?\b", re.I)  # a word: 'Meredith' or 'credit' is no edit
 _ARG = re.compile(r"""(\w+)\s*[=:]\s*("[^"]*"|'[^']*'|[^\s,)]+)""")
 
 
@@ -348,13 +349,15 @@ def _answer(text: str, steps: list[_Step], tools: dict[str, dict]) -> str:
         return f"(offline model) You said: {text}" if text else "(offline model) Hello."
     lines = []
     for step in steps:
-        if step.rejected:
+        if step.result is None:
+            lines.append(f"- {step.name} has no result: no tool message answered it, so I cannot say it ran.")
+        elif step.rejected:
             feedback = _reviewer_message(step.result or "")
             reason = f" The reviewer said: {feedback}" if feedback else ""
             lines.append(f"- {step.name} was rejected and did not run.{reason}")
         else:
             lines.append(f"- {step.name}: {step.result}")
-    edited = any("edit" in (s.result or "").lower() for s in steps if not s.rejected)
+    edited = any(_EDITED.search(s.result or "") for s in steps if not s.rejected)
     head = "Here is what happened:"
     tail = ["A reviewer edited a call before it ran; the results above are what actually ran."] if edited else []
     if steps[-1].rejected and not _plan(text, steps, tools):
