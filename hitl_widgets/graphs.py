@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -38,6 +39,21 @@ class AgentState(TypedDict):
 class ReviewState(AgentState):
     approved_calls: list[dict[str, Any]]
     """The calls a human approved (or edited) in the last review: all that `execute` runs."""
+    reviews: Annotated[list[dict[str, Any]], operator.add]
+    """Every decision made in this thread, kept with it by the checkpointer: the audit trail."""
+
+
+def review_record(call: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+    """One line of the audit trail: who was asked what, and what they decided."""
+    edited = decision.get("edited_action", {}).get("args")
+    return {
+        "tool": call["name"],
+        "call_id": call["id"],
+        "decision": decision["type"],
+        "args": call["args"],
+        "edited_args": edited,
+        "message": decision.get("message", ""),
+    }
 
 
 def last_tool_calls(state: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -76,9 +92,15 @@ def review_node(tools: Sequence[BaseTool], policy: Mapping[str, Sequence[str] | 
     """
     by_name = {tool.name: tool for tool in tools}
     policy = dict(policy or {})
+    for name, rule in policy.items():
+        if isinstance(rule, str) and rule != AUTO_APPROVE:
+            raise ValueError(
+                f"Policy for {name!r} is {rule!r}: give a list of decisions such as "
+                f"['approve', 'reject'], or AUTO_APPROVE to run it without asking."
+            )
 
     def review(state: ReviewState) -> dict[str, Any]:
-        approved, answers = [], []
+        approved, answers, records = [], [], []
         for call in last_tool_calls(state):
             rule = policy.get(call["name"], DEFAULT_DECISIONS)
             tool = by_name.get(call["name"])
@@ -91,6 +113,7 @@ def review_node(tools: Sequence[BaseTool], policy: Mapping[str, Sequence[str] | 
             allowed = tuple(rule)
             answer = interrupt(review_request(call, tool, allowed), response_schema=decision_schema(tool, allowed))
             decision = check_decision(as_dict(answer), call, tool, allowed)
+            records.append(review_record(call, decision))
             if decision["type"] == "approve":
                 approved.append(call)
             elif decision["type"] == "edit":
@@ -99,7 +122,7 @@ def review_node(tools: Sequence[BaseTool], policy: Mapping[str, Sequence[str] | 
                 answers.append(rejection_message(call, decision.get("message", "")))
             else:
                 answers.append(ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"]))
-        return {"approved_calls": approved, "messages": answers}
+        return {"approved_calls": approved, "messages": answers, "reviews": records}
 
     return review
 

@@ -32,7 +32,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-CHANNELS = ("email", "slack", "sms")
+SCENARIO_TOOLS = frozenset({"lookup_inventory", "create_purchase_order", "send_notification"})
 _QUOTED = re.compile(r"""(?<!\w)['"‘“]([^'"’”]+)['"’”](?!\w)""")  # not an apostrophe inside a word
 _WAREHOUSE = re.compile(r"\b[A-Z]{2,3}-\d{2}\b")
 _ITEM = re.compile(r"\b[a-z]+-[a-z0-9]+\b")
@@ -124,6 +124,8 @@ def _steps(transcript: Sequence[BaseMessage]) -> list[_Step]:
 
 def _coerce(value: str, kind: str | None) -> Any:
     value = value.strip().strip("'\"")
+    if kind in ("integer", "number", "boolean"):
+        value = value.rstrip(".,;!?")  # "minimum=10." ends a sentence, not a number
     try:
         if kind == "integer":
             return int(value)
@@ -236,7 +238,10 @@ def _plan(text: str, steps: list[_Step], tools: dict[str, dict]) -> list[tuple[s
     """The next tool calls, or [] when it is time to answer."""
     if any(s.result is None for s in steps):
         return []  # a call is still unanswered; never propose past it
-    scenario = {"lookup_inventory", "create_purchase_order", "send_notification"} & tools.keys()
+    scenario = SCENARIO_TOOLS & tools.keys()
+    named = _named_call(text, {n: spec for n, spec in tools.items() if n not in SCENARIO_TOOLS})
+    if named:  # a learner's own tool, named in the request, comes first
+        return [] if _done(steps, named[0]) else [named]
     request = _Request.read(text)
     if scenario and request.items:
         return _plan_scenario(request, steps, scenario)
