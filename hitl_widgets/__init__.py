@@ -5,5 +5,6 @@
 
 from .models import get_chat_model
 from .offline import OfflineChatModel
+from .panel import ApprovalPanel
 
-__all__ = ["OfflineChatModel", "get_chat_model"]
+__all__ = ["ApprovalPanel", "OfflineChatModel", "get_chat_model"]
