@@ -336,8 +336,8 @@ def _status_line(request: _Request, steps: list[_Step]) -> str:
         if stock is not None:
             parts.append(f"{item} is at {stock} units in {request.warehouse or 'SF-01'}.")
         placed = [s for s in _done(steps, "create_purchase_order", item=item) if not s.rejected]
-        if placed:
-            parts.append(placed[-1].result or "")
+        if placed:  # the tool's own words, without a reviewer's edit note in front
+            parts.append((placed[-1].result or "").split("Tool response:")[-1].strip())
         elif _done(steps, "create_purchase_order", item=item):
             parts.append(f"The order for {item} was not approved; please review stock by hand.")
     return " ".join(parts) or f"Update on {', '.join(request.items)}."
