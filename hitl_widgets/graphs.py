@@ -6,6 +6,9 @@
   node asks a human about each proposed call with `interrupt()`; `execute` runs only
   the calls a human approved or edited. It fails closed: the approved calls live in a
   declared state key that starts empty, and every decision passes `check_decision`.
+- `build_parallel_review_graph` (notebook 07): the same review, one task per proposed
+  call (a `Send` fan-out), so all the calls of a model turn wait together and each is
+  answered by its interrupt id.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from langchain_core.tools import BaseTool
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
-from langgraph.types import interrupt
+from langgraph.types import Overwrite, Send, interrupt
 from pydantic import ValidationError
 from typing_extensions import TypedDict
 
@@ -83,12 +86,15 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], checkpoin
     return builder.compile(checkpointer=checkpointer)
 
 
-def review_node(tools: Sequence[BaseTool], policy: Mapping[str, Sequence[str] | str] | None = None):
-    """One `interrupt()` per proposed call, in order; the answers decide what may run.
+Policy = Mapping[str, Sequence[str] | str]
+
+
+def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
+    """Asks about ONE proposed call and returns its state update; shared by both review graphs.
 
     `policy` maps a tool name to the decisions a reviewer may make, or to
-    `AUTO_APPROVE`; tools it does not name get approve, edit and reject.
-    The node re-runs from the top on every resume, so it has no side effects.
+    `AUTO_APPROVE`; tools it does not name get approve, edit and reject. A bad rule
+    fails here, when the graph is built, not at the first review.
     """
     by_name = {tool.name: tool for tool in tools}
     policy = dict(policy or {})
@@ -99,30 +105,45 @@ def review_node(tools: Sequence[BaseTool], policy: Mapping[str, Sequence[str] | 
                 f"['approve', 'reject'], or AUTO_APPROVE to run it without asking."
             )
 
+    def review_call(call: dict[str, Any]) -> dict[str, list]:
+        tool = by_name.get(call["name"])
+        if tool is None:
+            error = ToolMessage(f"Error: there is no tool named {call['name']!r}.", tool_call_id=call["id"], status="error")
+            return {"messages": [error]}
+        rule = policy.get(call["name"], DEFAULT_DECISIONS)
+        if rule == AUTO_APPROVE:
+            return {"approved_calls": [call]}
+        allowed = tuple(rule)
+        answer = interrupt(review_request(call, tool, allowed), response_schema=decision_schema(tool, allowed))
+        decision = check_decision(as_dict(answer), call, tool, allowed)
+        update: dict[str, list] = {"reviews": [review_record(call, decision)]}
+        if decision["type"] == "approve":
+            update["approved_calls"] = [call]
+        elif decision["type"] == "edit":
+            update["approved_calls"] = [{**call, "args": decision["edited_action"]["args"], "edited": True}]
+        elif decision["type"] == "reject":
+            update["messages"] = [rejection_message(call, decision.get("message", ""))]
+        else:
+            update["messages"] = [ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"])]
+        return update
+
+    return review_call
+
+
+def review_node(tools: Sequence[BaseTool], policy: Policy | None = None):
+    """One `interrupt()` per proposed call, in order; the answers decide what may run.
+
+    The node re-runs from the top on every resume, so it has no side effects: the
+    answered interrupts return their saved answers and only the next one pauses.
+    """
+    review_call = _call_reviewer(tools, policy)
+
     def review(state: ReviewState) -> dict[str, Any]:
-        approved, answers, records = [], [], []
+        update: dict[str, list] = {"approved_calls": [], "messages": [], "reviews": []}
         for call in last_tool_calls(state):
-            rule = policy.get(call["name"], DEFAULT_DECISIONS)
-            tool = by_name.get(call["name"])
-            if tool is None:
-                answers.append(ToolMessage(f"Error: there is no tool named {call['name']!r}.", tool_call_id=call["id"], status="error"))
-                continue
-            if rule == AUTO_APPROVE:
-                approved.append(call)
-                continue
-            allowed = tuple(rule)
-            answer = interrupt(review_request(call, tool, allowed), response_schema=decision_schema(tool, allowed))
-            decision = check_decision(as_dict(answer), call, tool, allowed)
-            records.append(review_record(call, decision))
-            if decision["type"] == "approve":
-                approved.append(call)
-            elif decision["type"] == "edit":
-                approved.append({**call, "args": decision["edited_action"]["args"], "edited": True})
-            elif decision["type"] == "reject":
-                answers.append(rejection_message(call, decision.get("message", "")))
-            else:
-                answers.append(ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"]))
-        return {"approved_calls": approved, "messages": answers, "reviews": records}
+            for key, values in review_call(call).items():
+                update[key].extend(values)
+        return update
 
     return review
 
@@ -153,7 +174,7 @@ def build_review_graph(
     model: BaseChatModel,
     tools: Sequence[BaseTool],
     checkpointer: Any,
-    policy: Mapping[str, Sequence[str] | str] | None = None,
+    policy: Policy | None = None,
 ):
     """Notebooks 03-07: every proposed call waits for a human, unless `policy` says otherwise."""
     builder = StateGraph(ReviewState)
@@ -163,5 +184,75 @@ def build_review_graph(
     builder.add_edge(START, "agent")
     builder.add_conditional_edges("agent", _after_agent)
     builder.add_edge("review", "execute")
+    builder.add_edge("execute", "agent")
+    return builder.compile(checkpointer=checkpointer)
+
+
+# -- Notebook 07: several reviews pending together ------------------------------------
+
+
+class ParallelReviewState(AgentState):
+    approved_calls: Annotated[list[dict[str, Any]], operator.add]
+    """Each review task adds the call it approved (or edited); `execute` empties the list."""
+    reviews: Annotated[list[dict[str, Any]], operator.add]
+    """Every decision made in this thread: the audit trail, as in `ReviewState`."""
+
+
+class CallReview(TypedDict):
+    """What one review task gets from the fan-out: one proposed call."""
+
+    call: dict[str, Any]
+
+
+def review_call_node(tools: Sequence[BaseTool], policy: Policy | None = None):
+    """Reviews ONE proposed call: the task the fan-out starts once per call.
+
+    Same rules as `review_node`, but each call is its own task, so their interrupts are
+    pending at the same time and each is answered by its interrupt id. A task that got
+    its answer is done; answering another one later does not run it again.
+    """
+    review_call = _call_reviewer(tools, policy)
+
+    def review_one(task: CallReview) -> dict[str, Any]:
+        return review_call(task["call"])
+
+    return review_one
+
+
+def _fan_out(state: ParallelReviewState) -> list[Send] | Literal["__end__"]:
+    calls = last_tool_calls(state)
+    return [Send("review_call", {"call": call}) for call in calls] if calls else END
+
+
+def _execute_in_order(tools: Sequence[BaseTool]):
+    run = execute_node(tools)
+
+    def execute(state: ParallelReviewState) -> dict[str, Any]:
+        order = {call["id"]: index for index, call in enumerate(last_tool_calls(state))}
+        approved = sorted(state.get("approved_calls") or [], key=lambda call: order.get(call["id"], len(order)))
+        update = run({**state, "approved_calls": approved})
+        return {**update, "approved_calls": Overwrite([])}  # a reducer would append; empty it
+
+    return execute
+
+
+def build_parallel_review_graph(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    checkpointer: Any,
+    policy: Policy | None = None,
+):
+    """Notebook 07: one review task per proposed call (a `Send` fan-out), so all the
+    calls of one model turn wait together, each answered by its interrupt id:
+    `Command(resume={interrupt_id: decision, ...})`. `execute` runs once every task
+    has its answer, and only the approved or edited calls, in the model's order.
+    """
+    builder = StateGraph(ParallelReviewState)
+    builder.add_node("agent", _agent_node(model, tools))
+    builder.add_node("review_call", review_call_node(tools, policy))
+    builder.add_node("execute", _execute_in_order(tools))
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", _fan_out, ["review_call", END])
+    builder.add_edge("review_call", "execute")
     builder.add_edge("execute", "agent")
     return builder.compile(checkpointer=checkpointer)
