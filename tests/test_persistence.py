@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hitl_widgets.inventory import InventoryStore
+from hitl_widgets.graphs import build_review_graph
+from hitl_widgets.inventory import InventoryStore, make_tools
+from hitl_widgets.offline import OfflineChatModel
+from hitl_widgets.persistence import open_checkpointer
 
 WORKER = Path(__file__).with_name("approval_worker.py")
 CYCLES = 20
@@ -31,6 +34,27 @@ def read_events(worker: subprocess.Popen, count: int) -> list[dict]:
         assert line, f"worker exited with {worker.wait()} before reporting"
         events.append(json.loads(line))
     return events
+
+
+def decision_log(checkpoints: str, store: Path, thread: str) -> tuple[list[dict], tuple]:
+    """The thread's `reviews` and pending interrupts, read back from the checkpointer by this process."""
+    saver = open_checkpointer(checkpoints)
+    try:
+        graph = build_review_graph(OfflineChatModel(), make_tools(InventoryStore(store)), saver)
+        snapshot = graph.get_state({"configurable": {"thread_id": thread}})
+        return snapshot.values.get("reviews", []), snapshot.interrupts
+    finally:
+        saver.conn.close()
+
+
+EXPECTED_LOG = [
+    ("lookup_inventory", "approve", {"item": "widget-x", "warehouse": "SF-01"}),
+    ("create_purchase_order", "approve", {"item": "widget-x", "qty": 100, "vendor": "Acme Supply"}),
+]
+
+
+def summary(reviews: list[dict]) -> list[tuple]:
+    return [(r["tool"], r["decision"], r["args"]) for r in reviews]
 
 
 def kill(worker: subprocess.Popen) -> None:
@@ -70,6 +94,13 @@ def test_pending_approval_survives_sigkill_every_cycle(tmp_path):
     assert runs.count("create_purchase_order") == CYCLES
     assert runs.count("lookup_inventory") == CYCLES + 1
 
+    for cycle in range(CYCLES):  # every decision of every resumed thread is in its log, once
+        reviews, pending = decision_log(checkpoints, store_path, f"thread-{cycle}")
+        assert summary(reviews) == EXPECTED_LOG, f"thread-{cycle}: decision log {reviews}"
+        assert not pending, f"thread-{cycle} still has a pending interrupt"
+    reviews, pending = decision_log(checkpoints, store_path, f"thread-{CYCLES}")
+    assert summary(reviews) == EXPECTED_LOG[:1] and len(pending) == 1, "the last thread waits on its order"
+
 
 def test_one_worker_pauses_another_resumes_on_postgres(tmp_path, postgres_url):
     thread, store_path = f"pg-{uuid.uuid4().hex}", tmp_path / "store.sqlite"
@@ -85,3 +116,10 @@ def test_one_worker_pauses_another_resumes_on_postgres(tmp_path, postgres_url):
     assert resumed["interrupts"] == 0 and "PO-0001" in resumed["answer"]
     runs = [r["tool"] for r in InventoryStore(store_path).tool_runs()]
     assert runs == ["lookup_inventory", "create_purchase_order"], "each approved call ran exactly once"
+
+    # The decision log, read back from PostgreSQL by a third process: one record per decision,
+    # the lookup approved in process A, the order approved in process B.
+    reviews, pending = decision_log(postgres_url, store_path, thread)
+    assert summary(reviews) == EXPECTED_LOG, f"incomplete decision log: {reviews}"
+    assert len({r["call_id"] for r in reviews}) == len(reviews), "each call was decided once"
+    assert not pending
