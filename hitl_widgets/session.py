@@ -14,6 +14,9 @@ and everything it decides happens here, where a test can call it directly.
   what failed and where; the checkpoint keeps the thread where it was, and `retry()`
   runs the failed step again.
 - `decisions` is the log: one `DecisionRecord` per decision sent.
+- A `RemoteGraph` (a graph served by LangGraph's API server) is driven the same way,
+  through `hitl_widgets.remote.RemoteThread`, which makes the server itself refuse a
+  stale resume, so the guarantees hold across processes too.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from langgraph.errors import UnknownInterruptError, is_invalid_resume
 from langgraph.types import Command
 
 from .protocol import EXAMPLES, DecisionError
+from .remote import RemoteAnswerRefused, RemoteThread, RemoteThreadError, is_remote
 from .requests import (
     BATCHED,
     OTHER,
@@ -134,6 +138,8 @@ class Session:
         configurable = (config or {}).get("configurable") or {}
         if not configurable.get("thread_id"):
             raise SessionError("The config needs a thread id: {'configurable': {'thread_id': 'some-name'}}.")
+        if is_remote(graph):  # a RemoteGraph: the server keeps the checkpoints
+            graph = RemoteThread(graph)
         if hasattr(graph, "checkpointer") and graph.checkpointer in (None, False):
             raise SessionError(
                 "This graph has no checkpointer, so it can pause but never resume. "
@@ -355,6 +361,10 @@ class Session:
                     _forward(part, on_event)
         except UnknownInterruptError:
             raise StaleDecision("That interrupt is no longer pending (LangGraph refused the resume). Nothing was sent.") from None
+        except RemoteAnswerRefused:  # a served graph's response_schema refused it: a DecisionError
+            raise
+        except RemoteThreadError as error:  # the server refused the run: nothing was sent
+            raise SessionError(str(error)) from None
         except Exception as error:
             if is_invalid_resume(error):
                 problem = error.errors()[0]
