@@ -2,6 +2,7 @@
 
 import pytest
 
+from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.models import MODEL_VARIABLES
 
 from openai_server import OpenAICompatibleServer
@@ -23,3 +24,14 @@ def openai_server():
     """A local OpenAI-compatible server, stopped even when the test fails."""
     with OpenAICompatibleServer() as server:
         yield server
+
+
+@pytest.fixture
+def store() -> InventoryStore:
+    """A fresh seeded store: every test sees only its own orders and tool runs."""
+    return InventoryStore()
+
+
+@pytest.fixture
+def tools(store):
+    return make_tools(store)

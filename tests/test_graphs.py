@@ -9,7 +9,6 @@ from langgraph.types import Command
 from pydantic import ValidationError
 
 from hitl_widgets.graphs import AUTO_APPROVE, ReviewState, build_agent_graph, build_review_graph, last_tool_calls
-from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.offline import OfflineChatModel
 
 ORDER_REQUEST = "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply'."
@@ -20,16 +19,6 @@ FULL_REQUEST = (
 APPROVE = {"type": "approve"}
 LOOKUP = ("lookup_inventory", {"item": "widget-x", "warehouse": "SF-01"})
 ORDER = ("create_purchase_order", {"item": "widget-x", "qty": 100, "vendor": "Acme Supply"})
-
-
-@pytest.fixture
-def store() -> InventoryStore:
-    return InventoryStore()
-
-
-@pytest.fixture
-def tools(store):
-    return make_tools(store)
 
 
 @pytest.fixture

@@ -25,16 +25,6 @@ NOTIFY_REQUEST = (
 
 
 @pytest.fixture
-def store() -> InventoryStore:
-    return InventoryStore()
-
-
-@pytest.fixture
-def tools(store):
-    return make_tools(store)
-
-
-@pytest.fixture
 def model(tools):
     return OfflineChatModel().bind_tools(tools)
 
