@@ -11,9 +11,10 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import Field
 
 SEED_STOCK = {
     ("widget-x", "SF-01"): 7,
@@ -24,6 +25,9 @@ SEED_STOCK = {
     ("sprocket-z", "NY-02"): 15,
 }
 Channel = Literal["email", "slack", "sms"]
+MAX_ORDER_QTY = 100_000
+Quantity = Annotated[int, Field(le=MAX_ORDER_QTY, description=f"Units to order, at most {MAX_ORDER_QTY:,}.")]
+"""In the schema, so an edit of 10**20 units is refused before anything runs or is saved."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stock (
@@ -116,7 +120,7 @@ class InventoryStore:
             return error
         return f"{item} in {warehouse}: {self.stock(item, warehouse)} units in stock."
 
-    def create_purchase_order(self, item: str, qty: int, vendor: str) -> str:
+    def create_purchase_order(self, item: str, qty: Quantity, vendor: str) -> str:
         args = {"item": item, "qty": qty, "vendor": vendor}
         if error := self._unknown(item):
             self._insert("create_purchase_order", args, "")

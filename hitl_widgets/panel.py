@@ -21,6 +21,7 @@ from typing import Any
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 from langchain_core.tools import BaseTool
+from traitlets import TraitError
 
 from .protocol import DecisionError
 from .requests import (
@@ -120,11 +121,17 @@ class _Form:
         return collect_args(self.fields, {name: w.value for name, w in self.inputs.items()})
 
     def fill(self, values: Mapping[str, Any]) -> None:
+        """Put values into the form; one its field cannot hold raises `DecisionError` naming it."""
         for field in self.fields:
             if field.name not in values:
                 continue
             value, widget = values[field.name], self.inputs[field.name]
-            widget.value = json.dumps(value) if field.kind == "json" else value
+            try:
+                widget.value = json.dumps(value) if field.kind == "json" else value
+            except (TraitError, TypeError, ValueError):
+                raise DecisionError(
+                    f"The form cannot show {field.name}={value!r}; fix it in the JSON view. Nothing was sent."
+                ) from None
 
 
 class _Editor:
@@ -143,6 +150,7 @@ class _Editor:
         )
         modes = ["Form", "JSON"] if self.form and self.form.fields else ["JSON"]
         self.mode = widgets.ToggleButtons(options=modes, value=modes[0], style={"button_width": "70px"})
+        self._reverting = False
         self.mode.observe(self._switch, names="value")
         self.send = widgets.Button(description="Send edit", button_style="warning", icon="check")
         self.send.on_click(lambda _: self.view.submit_edit())
@@ -154,7 +162,12 @@ class _Editor:
         self.body.children = [self.form.box] if self.mode.value == "Form" else [self.raw]
 
     def _switch(self, change: Mapping[str, Any]) -> None:
-        """Carry what was typed across: the form into JSON, or the JSON into the form."""
+        """Carry what was typed across: the form into JSON, or the JSON into the form.
+
+        JSON the form cannot hold keeps the JSON view, with a message saying why.
+        """
+        if self._reverting:
+            return
         try:
             if change["new"] == "JSON" and self.form:
                 self.raw.value = json.dumps({"name": self.action.name, "args": self.form.args()}, indent=2)
@@ -164,6 +177,12 @@ class _Editor:
                     self.form.fill(edited["args"])
         except DecisionError as error:
             self.view.card.show_error(str(error))
+            if change["new"] == "Form":
+                self._reverting = True
+                try:
+                    self.mode.value = "JSON"
+                finally:
+                    self._reverting = False
         self._show_mode()
 
     def toggle(self) -> None:
