@@ -119,9 +119,17 @@ def read_request(
 def read_requests(
     interrupts: Iterable[Any], tools: Mapping[str, BaseTool] | None = None, values: Any = None
 ) -> tuple[ReviewRequest, ...]:
-    """Read every pending interrupt; `values` is the thread's state (for call ids)."""
+    """Read every pending interrupt, in the order the model proposed the calls.
+
+    `values` is the thread's state (for call ids). The order LangGraph lists pending
+    interrupts in is not promised, so cards and `pending` follow the model's own order.
+    """
     calls = last_tool_calls(values)
-    return tuple(read_request(item, tools, calls) for item in interrupts)
+    order = {call["id"]: index for index, call in enumerate(calls)}
+    requests = [read_request(item, tools, calls) for item in interrupts]
+    return tuple(
+        sorted(requests, key=lambda r: min((order[a.call_id] for a in r.actions if a.call_id in order), default=len(order)))
+    )
 
 
 def _schema_for(tool: BaseTool | None) -> dict[str, Any] | None:

@@ -179,8 +179,10 @@ class Session:
 
     @property
     def pending(self) -> tuple[Any, ...]:
-        """The `Interrupt`s waiting on this thread, read from the checkpoint now."""
-        return tuple(self._graph.get_state(self._config).interrupts)
+        """The `Interrupt`s waiting on this thread, read from the checkpoint now, in call order."""
+        snapshot = self._graph.get_state(self._config)
+        by_id = {item.id: item for item in snapshot.interrupts}
+        return tuple(by_id[request.interrupt_id] for request in self._read(snapshot))
 
     def drafts(self, interrupt_id: str) -> dict[int, dict[str, Any]]:
         """Decisions already made in a batch that is not complete yet, by action index."""
