@@ -30,21 +30,25 @@ class ModelConnectionError(RuntimeError):
     """
 
 
+def is_online() -> bool:
+    """True when a key is set (in the environment or `.env`) and `HITL_OFFLINE` does not force offline."""
+    dotenv_path = find_dotenv(usecwd=True)
+    if dotenv_path:
+        load_dotenv(dotenv_path, override=False)
+    offline_forced = os.environ.get("HITL_OFFLINE", "").strip().lower() in {"1", "true"}
+    return bool(os.environ.get("OPENAI_API_KEY", "").strip()) and not offline_forced
+
+
 def get_chat_model() -> BaseChatModel:
     """Return ChatOpenAI when `OPENAI_API_KEY` is set, else `OfflineChatModel`.
 
     `.env` is read from the working directory upward and never overrides variables
     already set, so `HITL_OFFLINE=1` from the shell (as `make test` sets it) always wins.
     """
-    dotenv_path = find_dotenv(usecwd=True)
-    if dotenv_path:
-        load_dotenv(dotenv_path, override=False)
-
-    api_key = os.environ.get("OPENAI_API_KEY", "").strip()
-    offline_forced = os.environ.get("HITL_OFFLINE", "").strip().lower() in {"1", "true"}
-    if offline_forced or not api_key:
+    if not is_online():
         _announce_once(OFFLINE_LINE)
         return OfflineChatModel()
+    api_key = os.environ["OPENAI_API_KEY"].strip()
 
     from .openai_chat import ClearErrorChatOpenAI  # lazy: only sessions with a key pay for openai
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 from langchain_core.tools import BaseTool
 from traitlets import TraitError
 
+from .models import is_online
 from .protocol import DecisionError
 from .requests import (
     BATCHED,
@@ -66,12 +66,6 @@ class _Looks:
         self.button = widgets.ButtonStyle()
         self.text = TextStyle(description_width="initial")
         self.html = HTMLStyle()
-
-
-def online_mode() -> bool:
-    """True when `get_chat_model()` would pick the online model (read from the environment)."""
-    forced_offline = os.environ.get("HITL_OFFLINE", "").strip().lower() in {"1", "true"}
-    return bool(os.environ.get("OPENAI_API_KEY", "").strip()) and not forced_offline
 
 
 def _short(args: Mapping[str, Any], limit: int = 60) -> str:
@@ -470,7 +464,7 @@ class ApprovalPanel(widgets.VBox):
         """
         super().__init__(**kwargs)
         if stream_tokens is None:
-            stream_tokens = online_mode()
+            stream_tokens = is_online()
         self._session = Session(graph, config, tools=tools, stream_tokens=stream_tokens)
         self._busy = False
         self._cards: dict[str, _Card] = {}

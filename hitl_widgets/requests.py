@@ -124,7 +124,7 @@ def read_requests(
     `values` is the thread's state (for call ids). The order LangGraph lists pending
     interrupts in is not promised, so cards and `pending` follow the model's own order.
     """
-    calls = last_tool_calls(values)
+    calls = proposed_tool_calls(values)
     order = {call["id"]: index for index, call in enumerate(calls)}
     requests = [read_request(item, tools, calls) for item in interrupts]
     return tuple(
@@ -230,8 +230,12 @@ def _match_call_ids(proposed: Sequence[Mapping], tool_calls: Sequence[Mapping]) 
     return ids
 
 
-def last_tool_calls(values: Any) -> list[dict[str, Any]]:
-    """The tool calls of the last AI message in a state's `messages`, if any."""
+def proposed_tool_calls(values: Any) -> list[dict[str, Any]]:
+    """The calls under review: those of the last AI message, even with answers after it.
+
+    Unlike `graphs.last_tool_calls` (routing: only when the very last message is the AI
+    message), a paused thread may already hold tool messages for some of these calls.
+    """
     messages = values.get("messages") if isinstance(values, Mapping) else None
     for message in reversed(messages or []):
         if isinstance(message, AIMessage):

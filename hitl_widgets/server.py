@@ -159,7 +159,7 @@ class LocalServer:
         atexit.register(self.stop)
         try:
             # A port picked free can be taken before the server binds it: try another.
-            for attempt in range(3):
+            for _ in range(3):
                 self.port = self._requested_port or free_port(self.host)
                 self._spawn(config)
                 if self._wait_until_ready():

@@ -322,7 +322,7 @@ class Session:
                         f"This request has {len(request.actions)} actions; send one decision for each, "
                         f"in order (got {len(batch)}). Nothing was sent."
                     )
-                return [check_action(d, a, self._tools) for d, a in zip(batch, request.actions)]
+                return [check_action(d, a, self._tools) for d, a in zip(batch, request.actions, strict=True)]
             drafts = self._drafts.setdefault(request.interrupt_id, {})
             if index is None:
                 index = next(i for i in range(len(request.actions)) if i not in drafts)
@@ -342,7 +342,7 @@ class Session:
         if request.kind == OTHER:
             decision = decisions[0]
             return [DecisionRecord(request.interrupt_id, OTHER, None, None, decision, None, None, decision["message"], at)]
-        pairs = zip(request.actions, decisions * len(request.actions) if request.shared else decisions)
+        pairs = zip(request.actions, decisions * len(request.actions) if request.shared else decisions, strict=True)
         entries = []
         for item, decision in pairs:
             edited = decision["edited_action"]["args"] if decision["type"] == "edit" else None

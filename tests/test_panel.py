@@ -413,8 +413,8 @@ def test_the_surface_is_small_and_read_only():
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
-def test_tokens_stream_only_when_asked_or_online(monkeypatch):
-    from hitl_widgets.panel import online_mode
+def test_tokens_stream_only_when_asked_or_online(monkeypatch, model_env):
+    from hitl_widgets.models import is_online as online_mode
 
     monkeypatch.setenv("HITL_OFFLINE", "1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
