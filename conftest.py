@@ -11,7 +11,6 @@ import pytest
 
 from hitl_widgets.models import MODEL_VARIABLES
 
-
 os.environ["HITL_OFFLINE"] = "1"
 for name in MODEL_VARIABLES:
     os.environ.pop(name, None)
@@ -49,7 +48,9 @@ def _skip_postgres_lessons_without_server(items: list[pytest.Item]) -> None:
     """A learner without PostgreSQL still gets a green `make test`; CI never skips it."""
     if os.environ.get("POSTGRES_URL") or os.environ.get("CI"):
         return
-    skip = pytest.mark.skip(reason="POSTGRES_URL is unset: install PostgreSQL (apt-get install postgresql) and run make test")
+    skip = pytest.mark.skip(
+        reason="POSTGRES_URL is unset: install PostgreSQL (apt-get install postgresql) and run make test"
+    )
     for item in items:
         if NEEDS_POSTGRES in item.nodeid:
             item.add_marker(skip)

@@ -19,7 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 # Children inherit the offline switch and no model key, as `make test` does.
-ENV = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL"}}
+ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL"}
+}
 ENV["HITL_OFFLINE"] = "1"
 
 
@@ -89,7 +93,11 @@ class Table:
         """A row comparing `value` against its `floor`; `limit` is the target ratio, if any."""
         r = value / floor if floor else float("nan")
         return self.add(
-            figure, what, unit(value), unit(floor), r,
+            figure,
+            what,
+            unit(value),
+            unit(floor),
+            r,
             f"<= {limit:g}x" if limit is not None else "",
             (r <= limit) if limit is not None else None,
         )
@@ -101,7 +109,10 @@ class Table:
             for r in self.rows
         ]
         widths = [max(len(str(line[i])) for line in [head, *body]) for i in range(len(head))]
-        fmt = lambda line: "  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip()
+
+        def fmt(line):
+            return "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)).rstrip()
+
         lines = [fmt(head), fmt(tuple("-" * w for w in widths)), *map(fmt, body)]
         if self.notes:
             lines += ["", *(f"note: {n}" for n in self.notes)]

@@ -24,9 +24,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-
 from typing import Annotated
 
+from common import ENV, PYTHON, ROOT, Table, median, say
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, StateGraph
@@ -34,14 +34,15 @@ from langgraph.graph.message import add_messages
 from langgraph.types import Command, interrupt
 from typing_extensions import TypedDict
 
-from common import ENV, PYTHON, ROOT, Table, median, say
 from hitl_widgets import OfflineChatModel
 from hitl_widgets.graphs import build_review_graph
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.persistence import open_checkpointer
 
 APPROVE = {"type": "approve"}
-CHAIN = "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply', then notify the team on slack."
+CHAIN = (
+    "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply', then notify the team on slack."
+)
 REASK = "Check stock of widget-x in SF-01"
 
 
@@ -114,7 +115,13 @@ def panel_vs_plain(table: Table, rounds: int) -> None:
         _chain_round(drivers, times, r)
         if r == 0:  # warm-up round
             times = {"panel": [], "plain": []}
-    table.ratio("2a", f"one decision via ApprovalPanel (vs plain resume; n={len(times['plain'])})", median(times["panel"]), median(times["plain"]), 1.15)
+    table.ratio(
+        "2a",
+        f"one decision via ApprovalPanel (vs plain resume; n={len(times['plain'])})",
+        median(times["panel"]),
+        median(times["plain"]),
+        1.15,
+    )
 
 
 WINDOW = 5  # the cost "at approval k": the median of one path's approvals among k-5 .. k+5
@@ -222,10 +229,20 @@ def long_thread(table: Table, turns: int, panel_ready: bool) -> None:
         table.add("2b", "decision cost along one thread", "skipped")
         return
     all_real = os.environ.get("BENCH_ALL_REAL", "") == "1"
-    say(f"2b approvals {', '.join(map(str, marks))} in one thread, panel and plain alternating; bare LangGraph alongside")
-    spawn = lambda kind: subprocess.Popen(
-        [PYTHON, __file__, kind, ",".join(map(str, marks)), str(int(all_real))], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True
+    say(
+        f"2b approvals {', '.join(map(str, marks))} in one thread, "
+        "panel and plain alternating; bare LangGraph alongside"
     )
+
+    def spawn(kind):
+        return subprocess.Popen(
+            [PYTHON, __file__, kind, ",".join(map(str, marks)), str(int(all_real))],
+            cwd=ROOT,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
     children = {"shared": spawn("shared"), "bare": spawn("bare")}
     times = {}
     for kind, child in children.items():
@@ -233,25 +250,38 @@ def long_thread(table: Table, turns: int, panel_ready: bool) -> None:
         if child.returncode != 0:
             raise RuntimeError(f"2b {kind} long thread exited {child.returncode}")
         times |= json.loads(out)
-    window = lambda t, k: [x for x in t[k - 1 - WINDOW:k + WINDOW] if x is not None]
+
+    def window(t, k):
+        return [x for x in t[k - 1 - WINDOW : k + WINDOW] if x is not None]
+
     at = {name: {k: median(window(t, k)) for k in marks} for name, t in times.items()}
     for k in marks:
-        table.ratio("2b", f"decision at approval {k} in one thread, panel (vs plain)", at["panel"][k], at["plain"][k], None)
+        table.ratio(
+            "2b", f"decision at approval {k} in one thread, panel (vs plain)", at["panel"][k], at["plain"][k], None
+        )
     label = {"panel": "panel", "plain": "plain resume", "bare": "bare LangGraph"}
     for name in ("panel", "plain", "bare"):
         for k in marks[1:]:
-            table.ratio("2b", f"growth, {label[name]}: approval {k} vs approval 10", at[name][k], at[name][10], 2.5 if k == 300 else None)
+            table.ratio(
+                "2b",
+                f"growth, {label[name]}: approval {k} vs approval 10",
+                at[name][k],
+                at[name][10],
+                2.5 if k == 300 else None,
+            )
     beyond = [k for k in marks if k > 300]
     jump = (
         f" Approvals {300 + WINDOW + 1}..{beyond[0] - WINDOW - 1} are not run but written into the history with "
         f"update_state (the same 4 messages a turn; BENCH_ALL_REAL=1 runs them all, ~10x slower)."
-        if beyond and not all_real else ""
+        if beyond and not all_real
+        else ""
     )
     table.notes.append(
         f"2b: turns of '{REASK}' -> approve in ONE thread, the panel deciding odd turns and a plain resume even ones; "
         f"each turn adds 4 messages, so approval 300 resumes a 1,200-message history. Cost at approval k = median of "
         f"that path's approvals in k-{WINDOW}..k+{WINDOW}, in process CPU time (its ratios compare moments minutes "
-        f"apart; wall time would measure the machine's other load).{jump} 'bare LangGraph' (its own process, run alongside) is "
+        f"apart; wall time would measure the machine's other load).{jump} "
+        "'bare LangGraph' (its own process, run alongside) is "
         f"the floor: 4 messages a turn and one interrupt() in a 3-node StateGraph, no kit code, no model."
     )
 
@@ -263,7 +293,9 @@ def checkpointers(table: Table, rounds: int, panel_ready: bool) -> None:
         if url:
             savers["PostgreSQL"] = open_checkpointer(url)
         else:
-            table.notes.append("3: PostgreSQL skipped: POSTGRES_URL is unset (scripts/postgres.sh found no postgresql).")
+            table.notes.append(
+                "3: PostgreSQL skipped: POSTGRES_URL is unset (scripts/postgres.sh found no postgresql)."
+            )
         kinds = ["plain", "panel"] if panel_ready else ["plain"]
         say(f"3 checkpointers ({', '.join(savers)}), {rounds} threads x 3 decisions each, {' and '.join(kinds)}")
         graphs = {name: make_graph(s) for name, s in savers.items()}
@@ -284,7 +316,13 @@ def checkpointers(table: Table, rounds: int, panel_ready: bool) -> None:
                     times[key].extend(t)
         for k in kinds:
             for s in savers:
-                table.ratio("3", f"one decision, {k}, {s} checkpointer (vs in-memory)", median(times[(s, k)]), median(times[("in-memory", k)]), None)
+                table.ratio(
+                    "3",
+                    f"one decision, {k}, {s} checkpointer (vs in-memory)",
+                    median(times[(s, k)]),
+                    median(times[("in-memory", k)]),
+                    None,
+                )
         for s, thread in threads:  # leave the shared PostgreSQL database as we found it
             if s != "in-memory":
                 savers[s].delete_thread(thread)

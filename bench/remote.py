@@ -69,7 +69,9 @@ def main() -> None:
             thread = client.threads.create()["thread_id"]
             remote.append(timed_decision(ApprovalPanel(remote_graph, {"configurable": {"thread_id": thread}})))
             thread = client.threads.create()["thread_id"]
-            pending = client.runs.wait(thread, "inventory_agent", input={"messages": [{"role": "user", "content": REQUEST}]})
+            pending = client.runs.wait(
+                thread, "inventory_agent", input={"messages": [{"role": "user", "content": REQUEST}]}
+            )
             answer = {pending["__interrupt__"][0]["id"]: APPROVE}
             start = time.perf_counter()
             after = client.runs.wait(thread, "inventory_agent", command={"resume": answer})

@@ -35,9 +35,14 @@ def panel_ready() -> bool:
 
 
 def main() -> None:
-    number = lambda name, default: int(os.environ.get(name, default))
+    def number(name, default):
+        return int(os.environ.get(name, default))
+
     only = {f.strip() for f in os.environ.get("BENCH_ONLY", "").split(",") if f.strip()}
-    wanted = lambda figure: not only or figure in only or figure[0] in only
+
+    def wanted(figure):
+        return not only or figure in only or figure[0] in only
+
     ready = panel_ready()
     table = Table()
     if not ready:

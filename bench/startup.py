@@ -26,7 +26,9 @@ graph = build_review_graph(OfflineChatModel(), make_tools(InventoryStore()), InM
 config = {"configurable": {"thread_id": "cold"}}
 inputs = {"messages": [HumanMessage("Check stock of widget-x in SF-01")]}
 """
-FIRST_PANEL = _GRAPH + """
+FIRST_PANEL = (
+    _GRAPH
+    + """
 from IPython.display import display
 from hitl_widgets import ApprovalPanel
 panel = ApprovalPanel(graph, config)
@@ -34,22 +36,29 @@ panel.run(inputs)
 assert len(panel.pending) == 1, panel.pending
 display(panel)
 """
-FIRST_INTERRUPT = _GRAPH + """
+)
+FIRST_INTERRUPT = (
+    _GRAPH
+    + """
 out = graph.invoke(inputs, config, version="v2")
 assert len(out.interrupts) == 1, out
 print(out.interrupts[0].value["tool_call"])
 """
+)
 
 
 def _rotate(scripts: dict[str, str], runs: int) -> dict[str, tuple[float, float]]:
     """Median (wall, CPU) seconds of each script in fresh processes, the order rotating every run."""
-    argv = lambda code: [PYTHON, "-c", code]
+
+    def argv(code):
+        return [PYTHON, "-c", code]
+
     for code in scripts.values():
         child(argv(code))  # warm the page cache (and .pyc files, where they can be written)
     times = {name: [] for name in scripts}
     names = list(scripts)
     for i in range(runs):
-        for name in names[i % len(names):] + names[:i % len(names)]:
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             times[name].append(child(argv(scripts[name])))
     return {name: (median(w for w, _ in t), median(c for _, c in t)) for name, t in times.items()}
 
@@ -85,7 +94,9 @@ def measure(table: Table, runs: int, panel_ready: bool) -> None:
     table.ratio("1a", "cold `import hitl_widgets` (vs bare libs)", wall("kit"), wall("bare"), 1.2)
     table.ratio("1a", "  the same, CPU time (user+sys)", cpu("kit"), cpu("bare"), 1.2)
     if table.rows[-1].met is False or table.rows[-2].met is False:
-        table.notes.append(f"1a: `import hitl_widgets` loads beyond the bare floor (-X importtime, cumulative): {import_hot_spots()}.")
+        table.notes.append(
+            f"1a: `import hitl_widgets` loads beyond the bare floor (-X importtime, cumulative): {import_hot_spots()}."
+        )
     if not panel_ready:
         table.add("1b", "cold start to first rendered panel", "skipped")
         return

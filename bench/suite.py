@@ -17,7 +17,6 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-
 from common import PYTHON, ROOT, Table, median, say, wall
 
 NBVAL_FLAGS = ["-p", "no:cacheprovider", "--nbval", "--nbval-current-env", "-q"]
@@ -52,7 +51,9 @@ def nbval_suite(table: Table, runs: int) -> None:
         floor.append(wall(trivial, cwd=tmp))
         for run in range(runs):
             for i, nb in enumerate(notebooks if run % 2 == 0 else notebooks[::-1]):
-                real[nb].append(wall([PYTHON, "-m", "pytest", str(nb.relative_to(ROOT)), "-q"], timeout=600, check=False))
+                real[nb].append(
+                    wall([PYTHON, "-m", "pytest", str(nb.relative_to(ROOT)), "-q"], timeout=600, check=False)
+                )
                 if (run * count + i) % FLOOR_EVERY == FLOOR_EVERY - 1:
                     floor.append(wall(trivial, cwd=tmp))
     one = median(floor)
@@ -62,13 +63,16 @@ def nbval_suite(table: Table, runs: int) -> None:
         if nb.stem in failed:
             row.target, row.met = "tests pass", False
     if failed:
-        table.notes.append(f"4: nbval FAILED on {', '.join(failed)} in some run (its time is still shown); see `make test`.")
+        table.notes.append(
+            f"4: nbval FAILED on {', '.join(failed)} in some run (its time is still shown); see `make test`."
+        )
     total = sum(median(abs(x) for x in t) for t in real.values())
     table.ratio("4", f"nbval total, {count} notebooks (vs {count} trivial)", total, count * one, None)
     table.notes.append(
         f"4: `pytest notebooks/NN.ipynb` (the repo's strict nbval settings), a fresh process each, median of {runs}; "
         f"floor: one `1+1` notebook through the same pytest and nbval flags with -c {os.devnull} (pytest start + one "
-        f"kernel start and stop), median of {len(floor)} runs spread through the loop; the total's floor is {count}x that."
+        f"kernel start and stop), median of {len(floor)} runs spread through the loop; "
+        f"the total's floor is {count}x that."
     )
 
 
@@ -106,6 +110,9 @@ def kernel_memory(table: Table) -> None:
     with tempfile.TemporaryDirectory(prefix="hitl-bench-mem-") as tmp:
         floor = kernel_peak_rss(trivial_notebook(), Path(tmp))
     peak = kernel_peak_rss(nbformat.read(PANEL_NOTEBOOK, as_version=4), PANEL_NOTEBOOK.parent)
-    mib = lambda b: f"{b / MiB:.0f} MiB"
+
+    def mib(b):
+        return f"{b / MiB:.0f} MiB"
+
     row = table.ratio("5", "kernel peak RSS after notebook 06 (vs 1+1 kernel)", peak, floor, None, unit=mib)
     row.target, row.met = "<= 200 MiB", peak <= 200 * MiB

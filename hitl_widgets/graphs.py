@@ -27,7 +27,15 @@ from langgraph.types import Overwrite, Send, interrupt
 from pydantic import ValidationError
 from typing_extensions import TypedDict
 
-from .protocol import DEFAULT_DECISIONS, as_dict, check_decision, decision_schema, edit_note, rejection_message, review_request
+from .protocol import (
+    DEFAULT_DECISIONS,
+    as_dict,
+    check_decision,
+    decision_schema,
+    edit_note,
+    rejection_message,
+    review_request,
+)
 
 AUTO_APPROVE = "auto"
 """A policy value: the tool runs without asking (use it only for read-only tools)."""
@@ -108,7 +116,9 @@ def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
     def review_call(call: dict[str, Any]) -> dict[str, list]:
         tool = by_name.get(call["name"])
         if tool is None:
-            error = ToolMessage(f"Error: there is no tool named {call['name']!r}.", tool_call_id=call["id"], status="error")
+            error = ToolMessage(
+                f"Error: there is no tool named {call['name']!r}.", tool_call_id=call["id"], status="error"
+            )
             return {"messages": [error]}
         rule = policy.get(call["name"], DEFAULT_DECISIONS)
         if rule == AUTO_APPROVE:

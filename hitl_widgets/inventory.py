@@ -107,10 +107,7 @@ class InventoryStore:
         if item not in self.items():
             return f"Error: unknown item {item!r}. Known items: {', '.join(self.items())}."
         if warehouse is not None and warehouse not in self.warehouses():
-            return (
-                f"Error: unknown warehouse {warehouse!r}. "
-                f"Known warehouses: {', '.join(self.warehouses())}."
-            )
+            return f"Error: unknown warehouse {warehouse!r}. Known warehouses: {', '.join(self.warehouses())}."
         return None
 
     def lookup_inventory(self, item: str, warehouse: str) -> str:
@@ -132,8 +129,12 @@ class InventoryStore:
             self._insert("create_purchase_order", args, "")
             return "Error: vendor must not be empty."
         po = self._insert(
-            "create_purchase_order", args,
-            "INSERT INTO purchase_orders (item, qty, vendor) VALUES (?, ?, ?)", item, qty, vendor,
+            "create_purchase_order",
+            args,
+            "INSERT INTO purchase_orders (item, qty, vendor) VALUES (?, ?, ?)",
+            item,
+            qty,
+            vendor,
         )
         return f"Purchase order PO-{po:04d} created: {qty} x {item} from {vendor}."
 
@@ -143,8 +144,11 @@ class InventoryStore:
             self._insert("send_notification", args, "")
             return "Error: message must not be empty."
         note = self._insert(
-            "send_notification", args,
-            "INSERT INTO outbox (channel, message) VALUES (?, ?)", channel, message,
+            "send_notification",
+            args,
+            "INSERT INTO outbox (channel, message) VALUES (?, ?)",
+            channel,
+            message,
         )
         return f"Notification N-{note:04d} sent via {channel}: {message}"
 
@@ -157,6 +161,5 @@ def make_tools(store: InventoryStore) -> list[BaseTool]:
         store.send_notification: "Send a notification message to a team channel (email, slack or sms).",
     }
     return [
-        StructuredTool.from_function(func, name=func.__name__, description=text)
-        for func, text in descriptions.items()
+        StructuredTool.from_function(func, name=func.__name__, description=text) for func, text in descriptions.items()
     ]

@@ -15,10 +15,7 @@ DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # Every variable that can point a session at a hosted model (ChatOpenAI also reads OPENAI_API_BASE).
 MODEL_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL")
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
-OFFLINE_LINE = (
-    "Model: OfflineChatModel (rule-based stand-in, no network). "
-    "Set OPENAI_API_KEY in .env to use OpenAI."
-)
+OFFLINE_LINE = "Model: OfflineChatModel (rule-based stand-in, no network). Set OPENAI_API_KEY in .env to use OpenAI."
 
 _announced = False
 
@@ -54,9 +51,7 @@ def get_chat_model() -> BaseChatModel:
 
     model = os.environ.get("OPENAI_MODEL", "").strip() or DEFAULT_OPENAI_MODEL
     base_url = os.environ.get("OPENAI_BASE_URL", "").strip() or None
-    _announce_once(
-        f"Model: {model} via {base_url or OPENAI_DEFAULT_BASE_URL}. Set HITL_OFFLINE=1 to go offline."
-    )
+    _announce_once(f"Model: {model} via {base_url or OPENAI_DEFAULT_BASE_URL}. Set HITL_OFFLINE=1 to go offline.")
     return ClearErrorChatOpenAI(
         model=model,
         api_key=api_key,

@@ -145,7 +145,7 @@ def _named_call(text: str, tools: dict[str, dict]) -> tuple[str, dict] | None:
         if not where:
             continue
         props = spec.get("properties", {})
-        given = {k: v for k, v in _ARG.findall(text[where.end():]) if k in props}
+        given = {k: v for k, v in _ARG.findall(text[where.end() :]) if k in props}
         args = {k: _coerce(v, props[k].get("type")) for k, v in given.items()}
         if all(r in args for r in spec.get("required", [])):
             return name, args
@@ -180,15 +180,27 @@ class OfflineChatModel(BaseChatModel):
             kwargs["tool_choice"] = tool_choice
         return self.bind(tools=formatted, **kwargs)
 
-    def with_structured_output(self, schema, *, include_raw: bool = False, method: str = "function_calling", strict: bool | None = None, **kwargs: Any):
+    def with_structured_output(
+        self,
+        schema,
+        *,
+        include_raw: bool = False,
+        method: str = "function_calling",
+        strict: bool | None = None,
+        **kwargs: Any,
+    ):
         """Accept OpenAI's `method`/`strict` options; the offline model always uses tool calling."""
         return super().with_structured_output(schema, include_raw=include_raw, **kwargs)
 
     # -- generation -----------------------------------------------------------------
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs: Any
+    ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self._reply(messages, **kwargs))])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager=None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         """Word-sized token chunks, then the tool calls, so streaming lessons work offline."""
         reply = self._reply(messages, **kwargs)
         for token in re.findall(r"\S+\s*", reply.content):
@@ -208,11 +220,13 @@ class OfflineChatModel(BaseChatModel):
             )
         )
 
-    def _reply(self, messages: list[BaseMessage], tools: Sequence[dict] = (), tool_choice: Any = None, **_: Any) -> AIMessage:
+    def _reply(
+        self, messages: list[BaseMessage], tools: Sequence[dict] = (), tool_choice: Any = None, **_: Any
+    ) -> AIMessage:
         by_name = {t["function"]["name"]: t["function"].get("parameters", {}) for t in tools}
         start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
         request = _text(messages[start]) if start >= 0 else ""
-        steps = _steps(messages[start + 1:])
+        steps = _steps(messages[start + 1 :])
         calls = _plan(request, steps, by_name)
         forced = tool_choice if isinstance(tool_choice, str) and tool_choice in by_name else None
         if forced and not calls:

@@ -83,7 +83,9 @@ def _pre(text: str) -> str:
 
 
 def _stream_output(text: str, name: str = "stderr") -> tuple[dict[str, str], ...]:
-    return ({"output_type": "stream", "name": name, "text": text if text.endswith("\n") else text + "\n"},) if text else ()
+    return (
+        ({"output_type": "stream", "name": name, "text": text if text.endswith("\n") else text + "\n"},) if text else ()
+    )
 
 
 def _field_widget(field: FormField, looks: _Looks) -> widgets.Widget:
@@ -204,7 +206,9 @@ class _Shell:
     def __init__(self, looks: _Looks) -> None:
         self.info = widgets.HTML(layout=looks.plain, style=looks.html)
         self.message = widgets.Text(
-            placeholder="Message to the model (Reject: optional; Respond: the answer)", layout=looks.wide, style=looks.text
+            placeholder="Message to the model (Reject: optional; Respond: the answer)",
+            layout=looks.wide,
+            style=looks.text,
         )
         self.out = widgets.Output(layout=looks.plain)
 
@@ -252,7 +256,8 @@ class _ActionView:
 
     def _info(self, draft: Mapping[str, Any] | None) -> str:
         calls = self.header + "".join(
-            f"<b>{html.escape(a.name)}</b> <code>{html.escape(a.call_id or '(no call id)')}</code>" + _pre(_json(a.args))
+            f"<b>{html.escape(a.name)}</b> <code>{html.escape(a.call_id or '(no call id)')}</code>"
+            + _pre(_json(a.args))
             for a in self.actions
         )
         first = self.actions[0]
@@ -323,7 +328,11 @@ class _AnswerView:
         self.send.on_click(lambda _: self._submit())
         shown = self.request.value if isinstance(self.request.value, str) else _json(self.request.value)
         body = self.form.box if self.form else self.text_input
-        self.parts = [widgets.HTML(header + _pre(shown), layout=card.looks.plain, style=card.looks.html), body, self.send]
+        self.parts = [
+            widgets.HTML(header + _pre(shown), layout=card.looks.plain, style=card.looks.html),
+            body,
+            self.send,
+        ]
         self.box = None
 
     def _submit(self) -> None:
@@ -402,7 +411,11 @@ class _Card:
 
     def close(self, keep_shell: bool) -> None:
         """Close this card's widgets, except a shell lent to the next card."""
-        kept = {id(w) for w in (self.shell.info, self.shell.message, self.shell.out)} if keep_shell and self.shell else set()
+        kept = (
+            {id(w) for w in (self.shell.info, self.shell.message, self.shell.out)}
+            if keep_shell and self.shell
+            else set()
+        )
         stack: list[widgets.Widget] = [self.box]
         for view in self.views:  # an editor's hidden mode is in no box
             editor = getattr(view, "editor", None)
@@ -474,7 +487,9 @@ class ApprovalPanel(widgets.VBox):
         self._status_text = ""
         self._looks = _Looks()
         self._spares: list[_Shell] = []
-        self._header = widgets.HTML(f"<b>Approval panel</b> · thread <code>{html.escape(self._session.thread_id)}</code>")
+        self._header = widgets.HTML(
+            f"<b>Approval panel</b> · thread <code>{html.escape(self._session.thread_id)}</code>"
+        )
         self._status = widgets.HTML()
         self._prompt = widgets.Text(placeholder="Ask the agent, then press Run", layout=widgets.Layout(width="70%"))
         self._run_button = widgets.Button(description="Run", icon="play", button_style="primary")
@@ -535,7 +550,9 @@ class ApprovalPanel(widgets.VBox):
             return
         self.run(text)
 
-    def _submit(self, decision: Any, interrupt_id: str | None, *, action: int | None = None, card: _Card | None = None) -> None:
+    def _submit(
+        self, decision: Any, interrupt_id: str | None, *, action: int | None = None, card: _Card | None = None
+    ) -> None:
         """The one path every decision takes, from a button or from `decide()`."""
         if card is None or self._cards.get(card.request.interrupt_id) is not card:
             card = self._card_for(interrupt_id)  # a stale card is no longer shown: report in the panel
@@ -668,7 +685,10 @@ class ApprovalPanel(widgets.VBox):
             "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in _record_cells(record)) + "</tr>"
             for record in shown
         )
-        head = "".join(f"<th>{name}</th>" for name in ("time (UTC)", "decision", "tool", "call id", "args", "edited args", "message"))
+        head = "".join(
+            f"<th>{name}</th>"
+            for name in ("time (UTC)", "decision", "tool", "call id", "args", "edited args", "message")
+        )
         more = f" (the last {len(shown)} shown; all are in panel.decisions)" if len(shown) < len(records) else ""
         return (
             f"<details open><summary><b>Decision log ({len(records)}){more}</b></summary>"

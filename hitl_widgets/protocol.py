@@ -142,9 +142,7 @@ def check_decision(
         )
     kind = decision.get("type")
     if kind not in DECISION_TYPES:
-        raise DecisionError(
-            f"Unknown decision type {kind!r} for {name}. Allowed here: {', '.join(allowed)}."
-        )
+        raise DecisionError(f"Unknown decision type {kind!r} for {name}. Allowed here: {', '.join(allowed)}.")
     if kind not in allowed:
         raise DecisionError(f"{kind!r} is not allowed for {name}. Allowed here: {', '.join(allowed)}.")
     if kind == "edit":
@@ -153,7 +151,7 @@ def check_decision(
         if edited_name is not None and edited_name != name:
             raise DecisionError(
                 f"An edit cannot change the tool: this call is {name}, the edit names {edited_name!r}. "
-                f"Keep \"name\": {name!r} and change only the arguments."
+                f'Keep "name": {name!r} and change only the arguments.'
             )
     try:
         checked = _decision_model(tool, tuple(allowed))[1].validate_python(decision)

@@ -61,8 +61,14 @@ def to_messages(values: Any) -> Any:
 def _empty_snapshot(config: Mapping[str, Any]) -> StateSnapshot:
     """The state of a thread with no checkpoint yet, as a local graph reports it."""
     return StateSnapshot(
-        values={}, next=(), config=dict(config), metadata=None, created_at=None,
-        parent_config=None, tasks=(), interrupts=(),
+        values={},
+        next=(),
+        config=dict(config),
+        metadata=None,
+        created_at=None,
+        parent_config=None,
+        tasks=(),
+        interrupts=(),
     )
 
 
@@ -169,7 +175,9 @@ def _run_error(data: Any, thread_id: str) -> Exception:
     if name == "UnknownInterruptError":
         return UnknownInterruptError(
             f"The server refused the answer: its interrupt is no longer pending on thread {thread_id}.",
-            reason="not_pending", interrupt_ids=(), pending_ids=(),
+            reason="not_pending",
+            interrupt_ids=(),
+            pending_ids=(),
         )
     if name == "ValidationError":
         first = message.splitlines()[1:3]

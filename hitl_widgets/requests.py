@@ -128,7 +128,9 @@ def read_requests(
     order = {call["id"]: index for index, call in enumerate(calls)}
     requests = [read_request(item, tools, calls) for item in interrupts]
     return tuple(
-        sorted(requests, key=lambda r: min((order[a.call_id] for a in r.actions if a.call_id in order), default=len(order)))
+        sorted(
+            requests, key=lambda r: min((order[a.call_id] for a in r.actions if a.call_id in order), default=len(order))
+        )
     )
 
 
@@ -304,8 +306,13 @@ def _edit_args_in_schema(schema: Mapping[str, Any] | None, name: str) -> dict[st
 
 
 _JSON_TYPES: dict[str, Any] = {
-    "string": str, "integer": int, "number": float, "boolean": bool,
-    "array": list, "object": dict, "null": type(None),
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+    "null": type(None),
 }
 
 
@@ -329,7 +336,9 @@ def _annotation(spec: Mapping[str, Any], defs: Mapping[str, Any]) -> Any:
     return _JSON_TYPES.get(kind, Any)
 
 
-def model_from_schema(schema: Mapping[str, Any], name: str | None = None, defs: Mapping[str, Any] | None = None) -> type[BaseModel]:
+def model_from_schema(
+    schema: Mapping[str, Any], name: str | None = None, defs: Mapping[str, Any] | None = None
+) -> type[BaseModel]:
     """A pydantic model for an object JSON schema: required fields, types, enums, defaults."""
     defs = {**(defs or {}), **schema.get("$defs", {})}
     required = set(schema.get("required", ()))
@@ -407,7 +416,9 @@ def _stand_in(name: str, description: str, schema: Mapping[str, Any] | None) -> 
     key = json.dumps([name, description, schema], sort_keys=True, default=str)
     if key not in _STAND_INS:
         model = model_from_schema(schema or {"properties": {}}, name=name)
-        _STAND_INS[key] = StructuredTool(name=name, description=description or name, args_schema=model, func=_never_runs)
+        _STAND_INS[key] = StructuredTool(
+            name=name, description=description or name, args_schema=model, func=_never_runs
+        )
     return _STAND_INS[key]
 
 
@@ -457,7 +468,9 @@ def check_answer(decision: Any, request: ReviewRequest) -> dict[str, Any]:
         except ValidationError as error:
             problem = error.errors()[0]
             where = ".".join(str(part) for part in problem["loc"])
-            raise DecisionError(f"The answer does not fit what was asked: {where + ': ' if where else ''}{problem['msg']}.") from None
+            raise DecisionError(
+                f"The answer does not fit what was asked: {where + ': ' if where else ''}{problem['msg']}."
+            ) from None
     return {"type": "respond", "message": message}
 
 
@@ -465,7 +478,9 @@ def resume_value(request: ReviewRequest, decisions: Sequence[Mapping[str, Any]])
     """The value `Command(resume={request.interrupt_id: ...})` sends for checked decisions."""
     if request.kind == BATCHED:
         if len(decisions) != len(request.actions):
-            raise DecisionError(f"This request needs {len(request.actions)} decisions, one per action; got {len(decisions)}.")
+            raise DecisionError(
+                f"This request needs {len(request.actions)} decisions, one per action; got {len(decisions)}."
+            )
         return {"decisions": [dict(decision) for decision in decisions]}
     if len(decisions) != 1:
         raise DecisionError(f"This request takes one decision; got {len(decisions)}.")
@@ -580,9 +595,7 @@ def collect_args(fields: Sequence[FormField], entered: Mapping[str, Any]) -> dic
             if not str(value).strip():
                 continue  # left empty: not sent (the schema check reports it if it is required)
             value = parse_json(str(value), f"JSON in {field.name!r}")
-        elif field.kind == "choice" and value is None:
-            continue
-        elif field.kind == "text" and value == "" and not field.required:
+        elif field.kind == "choice" and value is None or field.kind == "text" and value == "" and not field.required:
             continue
         args[field.name] = value
     return args

@@ -1,8 +1,8 @@
 """The kit's agent as LangGraph's server loads it (see langgraph.json and `make serve`).
 
-The server brings its own checkpointer, so the graph is compiled without one. It is loaded as a file, so imports are absolute. The
-store is a SQLite file when `HITL_STORE` names one (so a notebook can watch the
-server's side effects), else in memory.
+The server brings its own checkpointer, so the graph is compiled without one. It is
+loaded as a file, so imports are absolute. The store is a SQLite file when `HITL_STORE`
+names one (so a notebook can watch the server's side effects), else in memory.
 """
 
 import os

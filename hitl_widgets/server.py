@@ -154,7 +154,9 @@ class LocalServer:
         if self.running:
             return self
         self.workdir = Path(tempfile.mkdtemp(prefix="hitl-langgraph-"))
-        self.store_path = Path(self._requested_store).resolve() if self._requested_store else self.workdir / "store.sqlite"
+        self.store_path = (
+            Path(self._requested_store).resolve() if self._requested_store else self.workdir / "store.sqlite"
+        )
         config = self._write_config()
         atexit.register(self.stop)
         try:
@@ -167,7 +169,9 @@ class LocalServer:
                 self._terminate()
                 if self._requested_port or "address already in use" not in self.log_tail().lower():
                     break
-            raise ServerError(f"`langgraph dev` did not become ready on {self.url}.\n--- server log ---\n{self.log_tail()}")
+            raise ServerError(
+                f"`langgraph dev` did not become ready on {self.url}.\n--- server log ---\n{self.log_tail()}"
+            )
         except BaseException:
             self.stop()
             raise
@@ -218,18 +222,33 @@ class LocalServer:
 
     def _spawn(self, config: Path) -> None:
         command = [
-            *_langgraph_cli(), "dev", "--config", str(config), "--host", self.host, "--port", str(self.port),
-            "--no-browser", "--no-reload", "--server-log-level", "WARNING",
+            *_langgraph_cli(),
+            "dev",
+            "--config",
+            str(config),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--no-browser",
+            "--no-reload",
+            "--server-log-level",
+            "WARNING",
         ]
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - the server writes to it until stop() closes it
         options: dict[str, Any] = {}
         if os.name == "posix":
             options["start_new_session"] = True  # its own process group: stop() ends all of it
             if (die_with_parent := _parent_death_signal()) is not None:
                 options["preexec_fn"] = die_with_parent
         self._process = subprocess.Popen(
-            command, cwd=self.workdir, env=self._environment(), stdin=subprocess.DEVNULL,
-            stdout=self._log, stderr=subprocess.STDOUT, **options,
+            command,
+            cwd=self.workdir,
+            env=self._environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            **options,
         )
 
     def _wait_until_ready(self) -> bool:

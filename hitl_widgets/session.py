@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk, HumanMessage
@@ -308,7 +308,9 @@ class Session:
                 f"panel on this thread, or a cell run twice). Nothing was sent. (id {wanted})"
             )
         pending = ", ".join(request.interrupt_id for request in requests) or "none"
-        raise SessionError(f"Unknown id {wanted!r}: not pending on thread {self.thread_id!r} (pending: {pending}). Nothing was sent.")
+        raise SessionError(
+            f"Unknown id {wanted!r}: not pending on thread {self.thread_id!r} (pending: {pending}). Nothing was sent."
+        )
 
     def _checked(self, request: ReviewRequest, decision: Any, index: int | None) -> list[dict[str, Any]] | None:
         """The checked decisions to send, or None while a batch still misses some."""
@@ -338,17 +340,29 @@ class Session:
         return checked[:1]
 
     def _log_entries(self, request: ReviewRequest, decisions: list[dict[str, Any]]) -> list[DecisionRecord]:
-        at = datetime.now(timezone.utc)
+        at = datetime.now(UTC)
         if request.kind == OTHER:
             decision = decisions[0]
-            return [DecisionRecord(request.interrupt_id, OTHER, None, None, decision, None, None, decision["message"], at)]
+            return [
+                DecisionRecord(request.interrupt_id, OTHER, None, None, decision, None, None, decision["message"], at)
+            ]
         pairs = zip(request.actions, decisions * len(request.actions) if request.shared else decisions, strict=True)
         entries = []
         for item, decision in pairs:
             edited = decision["edited_action"]["args"] if decision["type"] == "edit" else None
             message = decision.get("message") or None
             entries.append(
-                DecisionRecord(request.interrupt_id, request.kind, item.name, item.call_id, decision, item.args, edited, message, at)
+                DecisionRecord(
+                    request.interrupt_id,
+                    request.kind,
+                    item.name,
+                    item.call_id,
+                    decision,
+                    item.args,
+                    edited,
+                    message,
+                    at,
+                )
             )
         return entries
 
@@ -362,7 +376,9 @@ class Session:
                 if on_event is not None:
                     _forward(part, on_event)
         except UnknownInterruptError:
-            raise StaleDecision("That interrupt is no longer pending (LangGraph refused the resume). Nothing was sent.") from None
+            raise StaleDecision(
+                "That interrupt is no longer pending (LangGraph refused the resume). Nothing was sent."
+            ) from None
         except RemoteAnswerRefused:  # a served graph's response_schema refused it: a DecisionError
             raise
         except RemoteThreadError as error:  # the server refused the run: nothing was sent

@@ -29,8 +29,10 @@ def prune_widget_state(nb: nbformat.NotebookNode) -> None:
         return
     todo = [
         out["data"][WIDGET_VIEW]["model_id"]
-        for cell in nb.cells if cell.cell_type == "code"
-        for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if WIDGET_VIEW in out.get("data", {})
     ]
     keep: set[str] = set()
     while todo:

@@ -38,8 +38,13 @@ def main() -> None:
         config = {"configurable": {"thread_id": args.resume}}
         pending = [i.id for i in graph.get_state(config).interrupts]
         out = graph.invoke(Command(resume={"type": "approve"}), config, version="v2")
-        say(event="resumed", thread=args.resume, found=pending, interrupts=len(out.interrupts),
-            answer=out.value["messages"][-1].content)
+        say(
+            event="resumed",
+            thread=args.resume,
+            found=pending,
+            interrupts=len(out.interrupts),
+            answer=out.value["messages"][-1].content,
+        )
     if args.pause:
         config = {"configurable": {"thread_id": args.pause}}
         out = graph.invoke({"messages": [HumanMessage(REQUEST)]}, config, version="v2")

@@ -1,12 +1,10 @@
 """Fixtures for the unit tests; the session-wide offline setup is in ../conftest.py."""
 
 import pytest
+from openai_server import OpenAICompatibleServer
 
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.models import MODEL_VARIABLES
-
-from openai_server import OpenAICompatibleServer
-
 
 
 @pytest.fixture

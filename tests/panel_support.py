@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import ipywidgets as widgets
 from langchain.agents import create_agent
@@ -20,14 +20,16 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.types import interrupt
 from pydantic import BaseModel
-from typing_extensions import Annotated, TypedDict
+from typing_extensions import TypedDict
 
 from hitl_widgets import OfflineChatModel
 from hitl_widgets.graphs import build_review_graph, last_tool_calls
 from hitl_widgets.inventory import InventoryStore, make_tools
 
 REQUEST = "Check warehouse SF-01 for 'widget-x'. If stock is below 10 units, order 100 from 'Acme Supply'."
-TWO_ITEMS = "Check warehouse SF-01 for 'widget-x' and 'sprocket-z'. If stock is below 10 units, order 100 from 'Acme Supply'."
+TWO_ITEMS = (
+    "Check warehouse SF-01 for 'widget-x' and 'sprocket-z'. If stock is below 10 units, order 100 from 'Acme Supply'."
+)
 ORDER = "Create a PO for 100 units of 'widget-x' from vendor 'Acme Supply'."
 LOOKUP = "Check warehouse SF-01 for 'widget-x'."
 APPROVE = {"type": "approve"}
@@ -66,7 +68,9 @@ def tutorial_graph(model: Any, tools: Sequence[BaseTool], planner: Callable[[Any
 
     def review(state):
         calls = last_tool_calls(state)
-        decision = interrupt({"type": "tool_approval_request", "tool_calls": calls, "instructions": "Review the calls."})
+        decision = interrupt(
+            {"type": "tool_approval_request", "tool_calls": calls, "instructions": "Review the calls."}
+        )
         return {"decision": decision}
 
     def execute(state):
@@ -75,9 +79,13 @@ def tutorial_graph(model: Any, tools: Sequence[BaseTool], planner: Callable[[Any
             action = decision.get("action") if isinstance(decision, dict) else decision
             if action in ("approve", "edit") and call["name"] in by_name:
                 args = decision["correction"] if action == "edit" else call["args"]
-                results.append(ToolMessage(str(by_name[call["name"]].invoke(args)), tool_call_id=call["id"], name=call["name"]))
+                results.append(
+                    ToolMessage(str(by_name[call["name"]].invoke(args)), tool_call_id=call["id"], name=call["name"])
+                )
             else:  # fail closed: anything else is a rejection
-                results.append(ToolMessage("Rejected by the reviewer; it did not run.", tool_call_id=call["id"], status="error"))
+                results.append(
+                    ToolMessage("Rejected by the reviewer; it did not run.", tool_call_id=call["id"], status="error")
+                )
         return {"messages": results, "decision": None}
 
     builder = StateGraph(TutorialState)
@@ -211,7 +219,9 @@ def find(root: widgets.Widget, kind: type, description: str | None = None) -> li
 
 def button(root: widgets.Widget, label: str, n: int = 0) -> widgets.Button:
     found = find(root, widgets.Button, label)
-    assert len(found) > n, f"no button {label!r} number {n}; shown: {[b.description for b in find(root, widgets.Button)]}"
+    assert len(found) > n, (
+        f"no button {label!r} number {n}; shown: {[b.description for b in find(root, widgets.Button)]}"
+    )
     return found[n]
 
 

@@ -13,8 +13,7 @@ from hitl_widgets.offline import OfflineChatModel
 
 ORDER_REQUEST = "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply'."
 FULL_REQUEST = (
-    "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply' "
-    "and notify the team on slack."
+    "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply' and notify the team on slack."
 )
 APPROVE = {"type": "approve"}
 LOOKUP = ("lookup_inventory", {"item": "widget-x", "warehouse": "SF-01"})
@@ -106,7 +105,10 @@ def test_edit_runs_the_edited_args_and_the_tool_message_says_so(tools, store, co
     at_order(graph, config)
     out = graph.invoke(Command(resume=edit_order(qty="50", vendor="Globex")), config, version="v2")
     assert store.purchase_orders() == [{"id": 1, "item": "widget-x", "qty": 50, "vendor": "Globex"}]
-    assert store.tool_runs()[-1] == {"tool": "create_purchase_order", "args": {"item": "widget-x", "qty": 50, "vendor": "Globex"}}
+    assert store.tool_runs()[-1] == {
+        "tool": "create_purchase_order",
+        "args": {"item": "widget-x", "qty": 50, "vendor": "Globex"},
+    }
     ran = tool_messages(out)[-1]
     assert ran.content.startswith("The reviewer edited this call before it ran.")
     assert '"qty": 50' in ran.content
@@ -177,7 +179,9 @@ def test_policy_limits_the_allowed_decisions(tools, store, config):
 def test_respond_answers_in_place_of_the_tool(tools, store, config):
     graph = review_graph(tools, policy={"create_purchase_order": ("approve", "respond")})
     at_order(graph, config)
-    out = graph.invoke(Command(resume={"type": "respond", "message": "Ordered by phone already."}), config, version="v2")
+    out = graph.invoke(
+        Command(resume={"type": "respond", "message": "Ordered by phone already."}), config, version="v2"
+    )
     assert store.purchase_orders() == []
     assert tool_messages(out)[-1].content == "Ordered by phone already."
     assert "Ordered by phone already." in out.value["messages"][-1].content
@@ -201,7 +205,11 @@ def test_agent_graph_runs_end_to_end_and_orders_unsupervised(tools, store):
     out = graph.invoke({"messages": [HumanMessage(FULL_REQUEST)]})
     assert store.purchase_orders() == [{"id": 1, "item": "widget-x", "qty": 100, "vendor": "Acme Supply"}]
     assert len(store.outbox()) == 1
-    assert [run["tool"] for run in store.tool_runs()] == ["lookup_inventory", "create_purchase_order", "send_notification"]
+    assert [run["tool"] for run in store.tool_runs()] == [
+        "lookup_inventory",
+        "create_purchase_order",
+        "send_notification",
+    ]
     answer = out["messages"][-1]
     assert isinstance(answer, AIMessage) and not answer.tool_calls
     assert answer.content.startswith("Here is what happened:")

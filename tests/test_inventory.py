@@ -112,8 +112,15 @@ def test_qty_given_as_a_numeric_string_is_coerced_by_the_schema(store, tools):
         ("send_notification", {"channel": "slack", "message": " \n"}, "message must not be empty"),
     ],
     ids=[
-        "lookup-unknown-item", "lookup-unknown-warehouse", "order-unknown-item", "order-qty-zero",
-        "order-qty-negative", "order-empty-vendor", "order-blank-vendor", "notify-empty", "notify-blank",
+        "lookup-unknown-item",
+        "lookup-unknown-warehouse",
+        "order-unknown-item",
+        "order-qty-zero",
+        "order-qty-negative",
+        "order-empty-vendor",
+        "order-blank-vendor",
+        "notify-empty",
+        "notify-blank",
     ],
 )
 def test_bad_arguments_return_error_text_and_write_no_row(store, tools, tool, args, expected):
@@ -178,9 +185,11 @@ def test_file_backed_stores_on_one_path_see_the_same_rows(tmp_path):
     tools["create_purchase_order"].invoke({"item": "widget-x", "qty": 100, "vendor": "Acme Supply"})
     tools["send_notification"].invoke({"channel": "sms", "message": "Ordered."})
 
-    assert reader.purchase_orders() == writer.purchase_orders() == [
-        {"id": 1, "item": "widget-x", "qty": 100, "vendor": "Acme Supply"}
-    ]
+    assert (
+        reader.purchase_orders()
+        == writer.purchase_orders()
+        == [{"id": 1, "item": "widget-x", "qty": 100, "vendor": "Acme Supply"}]
+    )
     assert reader.outbox() == [{"id": 1, "channel": "sms", "message": "Ordered."}]
     assert len(reader.tool_runs()) == 2
 

@@ -125,9 +125,7 @@ def test_refused_connection_names_openai_base_url(monkeypatch, mode):
 
 def run_python(code: str, cwd, **env: str) -> subprocess.CompletedProcess:
     """Run code in a fresh interpreter: import side effects and once-per-process state are real."""
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_active_model_line_is_printed_once_and_never_shows_the_key(tmp_path):

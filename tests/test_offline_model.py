@@ -19,8 +19,7 @@ from hitl_widgets.protocol import edit_note, rejection_message
 
 ORDER_REQUEST = "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply'."
 NOTIFY_REQUEST = (
-    "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply' "
-    "and notify the team on slack."
+    "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply' and notify the team on slack."
 )
 
 

@@ -13,10 +13,6 @@ import ipywidgets as widgets
 import pytest
 from langchain_core.tools import StructuredTool
 from langgraph.checkpoint.memory import InMemorySaver
-
-from hitl_widgets import ApprovalPanel, OfflineChatModel
-from hitl_widgets.graphs import build_review_graph
-from hitl_widgets.inventory import InventoryStore, make_tools
 from panel_support import (
     LOOKUP,
     MODES,
@@ -36,6 +32,10 @@ from panel_support import (
     scripted,
     tutorial_graph,
 )
+
+from hitl_widgets import ApprovalPanel, OfflineChatModel
+from hitl_widgets.graphs import build_review_graph
+from hitl_widgets.inventory import InventoryStore, make_tools
 
 
 def panel_for(mode: str, text: str | None = None, **kwargs):
@@ -131,8 +131,16 @@ def test_the_edit_form_has_a_widget_per_argument_type():
     panel.run("call schedule_delivery with item=widget-x and qty=3 and weight=1.5 and rush=false and carrier=ups")
     (card,) = cards(panel)
     open_editor(card, "Form")
-    assert [type(w).__name__ for w in find(card, (widgets.Text, widgets.IntText, widgets.FloatText, widgets.Checkbox, widgets.Dropdown)) if w.description.rstrip(" *") in ("Item", "Qty", "Weight", "Rush", "Carrier", "rush")] == [
-        "Text", "IntText", "FloatText", "Checkbox", "Dropdown",
+    assert [
+        type(w).__name__
+        for w in find(card, (widgets.Text, widgets.IntText, widgets.FloatText, widgets.Checkbox, widgets.Dropdown))
+        if w.description.rstrip(" *") in ("Item", "Qty", "Weight", "Rush", "Carrier", "rush")
+    ] == [
+        "Text",
+        "IntText",
+        "FloatText",
+        "Checkbox",
+        "Dropdown",
     ]
     (carrier,) = find(card, widgets.Dropdown)
     assert [value for _, value in carrier.options] == ["ups", "dhl"]
@@ -140,7 +148,13 @@ def test_the_edit_form_has_a_widget_per_argument_type():
     (rush,) = find(card, widgets.Checkbox)
     rush.value = True
     button(card, "Send edit").click()
-    assert panel.decisions[0].edited_args == {"item": "widget-x", "qty": 3, "weight": 1.5, "rush": True, "carrier": "dhl"}
+    assert panel.decisions[0].edited_args == {
+        "item": "widget-x",
+        "qty": 3,
+        "weight": 1.5,
+        "rush": True,
+        "carrier": "dhl",
+    }
     assert "with dhl, rush=True" in str(panel)
 
 
@@ -162,7 +176,9 @@ def test_switching_the_editor_to_json_carries_the_form_over():
 def test_only_the_allowed_decisions_are_offered():
     store = InventoryStore()
     tools = make_tools(store)
-    graph = build_review_graph(OfflineChatModel(), tools, InMemorySaver(), policy={"create_purchase_order": ["approve", "reject"]})
+    graph = build_review_graph(
+        OfflineChatModel(), tools, InMemorySaver(), policy={"create_purchase_order": ["approve", "reject"]}
+    )
     panel = ApprovalPanel(graph, config())
     panel.run(ORDER)
     labels = [b.description for b in find(cards(panel)[0], widgets.Button)]
@@ -180,7 +196,10 @@ def test_batched_actions_are_decided_one_by_one_then_resumed_once():
     button(card, "Reject", 0).click()
     assert graph.runs == runs + 1
     assert store.tool_runs() == [{"tool": "lookup_inventory", "args": {"item": "sprocket-z", "warehouse": "SF-01"}}]
-    assert [(r.args["item"], r.decision["type"]) for r in panel.decisions] == [("widget-x", "reject"), ("sprocket-z", "approve")]
+    assert [(r.args["item"], r.decision["type"]) for r in panel.decisions] == [
+        ("widget-x", "reject"),
+        ("sprocket-z", "approve"),
+    ]
 
 
 def test_per_call_cards_show_together_and_answer_by_id():
@@ -250,9 +269,15 @@ def test_a_question_with_a_response_schema_gets_a_form():
 BAD_EDITS = {
     "malformed JSON": ('{"name": "create_purchase_order", "args": {"qty": 5', "Malformed JSON"),
     "wrong type": (json.dumps({"name": "create_purchase_order", "args": order_args(qty="lots")}), "qty"),
-    "missing argument": (json.dumps({"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 5}}), "vendor"),
+    "missing argument": (
+        json.dumps({"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 5}}),
+        "vendor",
+    ),
     "unknown tool": (json.dumps({"name": "wire_money", "args": {"amount": 5}}), "cannot change the tool"),
-    "renamed tool": (json.dumps({"name": "send_notification", "args": {"channel": "slack", "message": "hi"}}), "cannot change the tool"),
+    "renamed tool": (
+        json.dumps({"name": "send_notification", "args": {"channel": "slack", "message": "hi"}}),
+        "cannot change the tool",
+    ),
     "unknown argument": (json.dumps({"name": "create_purchase_order", "args": order_args(rush=True)}), "rush"),
     "not an object": ("[1, 2]", "must be an object"),
 }
@@ -335,11 +360,14 @@ def test_a_rerun_decide_cell_is_refused():
     assert len(store.tool_runs()) == 1 and len(panel.pending) == 1
 
 
-@pytest.mark.parametrize("decision, interrupt_id, problem", [
-    (None, None, "No decision given"),
-    ({}, None, "No decision given"),
-    ({"type": "approve"}, "f" * 32, "Unknown id"),
-])
+@pytest.mark.parametrize(
+    "decision, interrupt_id, problem",
+    [
+        (None, None, "No decision given"),
+        ({}, None, "No decision given"),
+        ({"type": "approve"}, "f" * 32, "Unknown id"),
+    ],
+)
 def test_none_empty_and_unknown_ids_never_reach_the_graph(decision, interrupt_id, problem):
     store, graph, panel = panel_for("kit", ORDER)
     runs = graph.runs

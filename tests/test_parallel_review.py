@@ -12,8 +12,9 @@ from hitl_widgets.graphs import AUTO_APPROVE, build_parallel_review_graph
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.offline import OfflineChatModel
 
-THREE = ("Check 'widget-x', 'gadget-y' and 'sprocket-z' in SF-01. "
-         "If stock is below 10 units, order 100 from 'Acme Supply'.")
+THREE = (
+    "Check 'widget-x', 'gadget-y' and 'sprocket-z' in SF-01. If stock is below 10 units, order 100 from 'Acme Supply'."
+)
 POLICY = {"lookup_inventory": AUTO_APPROVE}
 
 
@@ -48,19 +49,30 @@ def test_nothing_runs_until_every_call_is_answered(setup):
     out = graph.invoke(Command(resume={sprocket.id: {"type": "approve"}}), config, version="v2")
     assert [i.id for i in out.interrupts] == [widget.id]
     assert store.purchase_orders() == []
-    edit = {"type": "edit", "edited_action": {"name": "create_purchase_order",
-            "args": {"item": "widget-x", "qty": 50, "vendor": "Acme Supply"}}}
+    edit = {
+        "type": "edit",
+        "edited_action": {
+            "name": "create_purchase_order",
+            "args": {"item": "widget-x", "qty": 50, "vendor": "Acme Supply"},
+        },
+    }
     out = graph.invoke(Command(resume={widget.id: edit}), config, version="v2")
     assert not out.interrupts
     assert [(o["item"], o["qty"]) for o in store.purchase_orders()] == [("widget-x", 50), ("sprocket-z", 100)]
     assert out.value["approved_calls"] == []
-    assert [(r["decision"], r["args"]["item"]) for r in out.value["reviews"]] == [("edit", "widget-x"), ("approve", "sprocket-z")]
+    assert [(r["decision"], r["args"]["item"]) for r in out.value["reviews"]] == [
+        ("edit", "widget-x"),
+        ("approve", "sprocket-z"),
+    ]
 
 
 def test_a_rejected_call_never_runs(setup):
     store, graph, config, (widget, sprocket) = setup
-    graph.invoke(Command(resume={widget.id: {"type": "reject", "message": "no"}, sprocket.id: {"type": "approve"}}),
-                 config, version="v2")
+    graph.invoke(
+        Command(resume={widget.id: {"type": "reject", "message": "no"}, sprocket.id: {"type": "approve"}}),
+        config,
+        version="v2",
+    )
     assert [o["item"] for o in store.purchase_orders()] == ["sprocket-z"]
 
 
@@ -74,5 +86,9 @@ def test_a_bad_answer_is_refused_and_its_question_stays_open(setup):
 
 def test_a_bad_policy_rule_is_refused():
     with pytest.raises(ValueError, match="AUTO_APPROVE"):
-        build_parallel_review_graph(OfflineChatModel(), make_tools(InventoryStore()), InMemorySaver(),
-                                    policy={"lookup_inventory": "auto-approve"})
+        build_parallel_review_graph(
+            OfflineChatModel(),
+            make_tools(InventoryStore()),
+            InMemorySaver(),
+            policy={"lookup_inventory": "auto-approve"},
+        )

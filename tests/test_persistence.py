@@ -22,7 +22,9 @@ CYCLES = 20
 def start_worker(checkpoints: str, store: Path, *options: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(WORKER), checkpoints, str(store), *options],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "HITL_OFFLINE": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HITL_OFFLINE": "1"},
     )
 
 

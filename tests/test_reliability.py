@@ -105,7 +105,9 @@ def pending_actions(graph) -> list[Pending]:
         value = item.value
         if value.get("kind") == "hitl_widgets/review":
             call = value["tool_call"]
-            found.append(Pending(item.id, 0, call["id"], call["name"], call["args"], tuple(value["allowed_decisions"]), 1))
+            found.append(
+                Pending(item.id, 0, call["id"], call["name"], call["args"], tuple(value["allowed_decisions"]), 1)
+            )
         elif "action_requests" in value:
             requests = value["action_requests"]
             # Every tool is gated, so action i is the AI message's call i.
@@ -116,7 +118,9 @@ def pending_actions(graph) -> list[Pending]:
                 found.append(Pending(item.id, index, call["id"], call["name"], call["args"], allowed, len(requests)))
         else:
             assert value.get("type") == "tool_approval", value
-            found.append(Pending(item.id, 0, value["tool_call_id"], value["name"], value["args"], MIDDLEWARE_DECISIONS, 1))
+            found.append(
+                Pending(item.id, 0, value["tool_call_id"], value["name"], value["args"], MIDDLEWARE_DECISIONS, 1)
+            )
     return found
 
 
@@ -140,9 +144,13 @@ def action_view(panel: ApprovalPanel, call_id: str) -> widgets.Box | None:
     marker = f"<code>{html.escape(call_id)}</code>"
     for box in walk(panel):
         children = getattr(box, "children", ())
-        if children and isinstance(children[0], widgets.HTML) and marker in children[0].value:
-            if any(isinstance(w, widgets.Button) for w in walk(box)):
-                return box
+        if (
+            children
+            and isinstance(children[0], widgets.HTML)
+            and marker in children[0].value
+            and any(isinstance(w, widgets.Button) for w in walk(box))
+        ):
+            return box
     return None
 
 
@@ -254,7 +262,11 @@ def _valid_decision(name: str, allowed: tuple[str, ...]):
         VALID_ARGS[name].map(lambda a: ("edit", {"type": "edit", "edited_action": {"name": name, "args": a}})),
     ]
     if "respond" in allowed:
-        choices.append(st.sampled_from(("On hold.", "Already ordered.")).map(lambda m: ("respond", {"type": "respond", "message": m})))
+        choices.append(
+            st.sampled_from(("On hold.", "Already ordered.")).map(
+                lambda m: ("respond", {"type": "respond", "message": m})
+            )
+        )
     return st.one_of(choices)
 
 
@@ -264,10 +276,30 @@ def valid_decision(pending: Pending):
 
 
 INVALID_KINDS = (
-    "none", "empty-dict", "empty-list", "string", "number", "bool", "unknown-type", "null-type", "no-type",
-    "tutorial-edit", "approve-with-extra", "reject-message-not-text", "respond-empty", "respond-not-allowed",
-    "edit-missing-action", "edit-action-none", "edit-no-args", "edit-no-name", "edit-renamed-tool",
-    "edit-wrong-call-args", "edit-wrong-type", "edit-missing-arg", "edit-unknown-arg", "edit-args-not-object",
+    "none",
+    "empty-dict",
+    "empty-list",
+    "string",
+    "number",
+    "bool",
+    "unknown-type",
+    "null-type",
+    "no-type",
+    "tutorial-edit",
+    "approve-with-extra",
+    "reject-message-not-text",
+    "respond-empty",
+    "respond-not-allowed",
+    "edit-missing-action",
+    "edit-action-none",
+    "edit-no-args",
+    "edit-no-name",
+    "edit-renamed-tool",
+    "edit-wrong-call-args",
+    "edit-wrong-type",
+    "edit-missing-arg",
+    "edit-unknown-arg",
+    "edit-args-not-object",
 )
 
 
@@ -435,7 +467,7 @@ def decide_step(world: World, data) -> None:
         expect_step(world, accept, target, act)
         if accept:
             world.drafts.pop(target.interrupt_id, None)
-            for p, (kind, decision) in zip(group, picks):
+            for p, (kind, decision) in zip(group, picks, strict=False):
                 world.record(p, kind, decision)
         return
     if address in ("stale", "unknown"):
@@ -525,7 +557,10 @@ def click_step(world: World, data) -> None:
             return
         mode.value = "JSON"
         if pick(data.draw, (True, False)):
-            decision = {"type": "edit", "edited_action": {"name": target.name, "args": data.draw(VALID_ARGS[target.name])}}
+            decision = {
+                "type": "edit",
+                "edited_action": {"name": target.name, "args": data.draw(VALID_ARGS[target.name])},
+            }
             raw_json(view).value = json.dumps(decision["edited_action"])
             expect_step(world, True, target, found["Send edit"].click)
             world.record(target, "edit", decision)
@@ -536,7 +571,16 @@ def click_step(world: World, data) -> None:
             expect_step(world, False, target, found["Send edit"].click)
 
 
-JSON_EDIT_KINDS = ("malformed", "empty", "not-an-object", "renamed-tool", "wrong-call-args", "wrong-type", "missing-arg", "no-args")
+JSON_EDIT_KINDS = (
+    "malformed",
+    "empty",
+    "not-an-object",
+    "renamed-tool",
+    "wrong-call-args",
+    "wrong-type",
+    "missing-arg",
+    "no-args",
+)
 
 
 def invalid_json_edit(draw, pending: Pending) -> tuple[str, str]:
@@ -575,7 +619,8 @@ def play(flavor: str, step, data) -> None:
             break
         target = next(p for p in pending if p.index not in world.drafts.get(p.interrupt_id, {}))
         kind = pick(data.draw, ("approve", "reject", "reject"))
-        expect_step(world, True, target, lambda: world.panel.decide({"type": kind}, target.call_id))
+        decision = {"type": kind}
+        expect_step(world, True, target, lambda d=decision, t=target: world.panel.decide(d, t.call_id))
         world.record(target, kind, {"type": kind})
         world.check()
     assert not world.pending(), "the thread did not finish"
@@ -627,32 +672,193 @@ CATALOGUE = [
     ("unknown-type", "kit", 0, {"type": "APPROVE"}, "call", r"Unknown decision type 'APPROVE'"),
     ("null-type", "kit", 0, {"type": None}, "call", r"Unknown decision type None"),
     ("tutorial-string-action", "kit", 0, {"action": "approve"}, "call", r"Unknown decision type None"),
-    ("approve-with-extra-key", "kit", 0, {"type": "approve", "args": LOOKUP}, "call", r"approve decision .* not valid: args: Extra inputs"),
-    ("reject-message-not-text", "kit", 0, {"type": "reject", "message": 5}, "call", r"reject decision .* not valid: message: Input should be a valid string"),
-    ("respond-not-allowed", "kit", 0, {"type": "respond", "message": "done"}, "call", r"'respond' is not allowed for lookup_inventory"),
-    ("respond-empty", "per_call", 0, {"type": "respond", "message": ""}, "call", r"respond decision .* not valid: message"),
-    ("edit-without-action", "kit", 0, {"type": "edit"}, "call", r"edit decision .* not valid: edited_action: Field required"),
-    ("edit-action-none", "kit", 0, {"type": "edit", "edited_action": None}, "call", r"edited_action: Input should be an object|edited_action: Input should be a valid dictionary"),
-    ("edit-without-args", "kit", 0, {"type": "edit", "edited_action": {"name": "lookup_inventory"}}, "call", r"edited_action.args: Field required"),
-    ("edit-without-name", "kit", 0, {"type": "edit", "edited_action": {"args": LOOKUP}}, "call", r"edited_action.name: Field required"),
+    (
+        "approve-with-extra-key",
+        "kit",
+        0,
+        {"type": "approve", "args": LOOKUP},
+        "call",
+        r"approve decision .* not valid: args: Extra inputs",
+    ),
+    (
+        "reject-message-not-text",
+        "kit",
+        0,
+        {"type": "reject", "message": 5},
+        "call",
+        r"reject decision .* not valid: message: Input should be a valid string",
+    ),
+    (
+        "respond-not-allowed",
+        "kit",
+        0,
+        {"type": "respond", "message": "done"},
+        "call",
+        r"'respond' is not allowed for lookup_inventory",
+    ),
+    (
+        "respond-empty",
+        "per_call",
+        0,
+        {"type": "respond", "message": ""},
+        "call",
+        r"respond decision .* not valid: message",
+    ),
+    (
+        "edit-without-action",
+        "kit",
+        0,
+        {"type": "edit"},
+        "call",
+        r"edit decision .* not valid: edited_action: Field required",
+    ),
+    (
+        "edit-action-none",
+        "kit",
+        0,
+        {"type": "edit", "edited_action": None},
+        "call",
+        r"edited_action: Input should be an object|edited_action: Input should be a valid dictionary",
+    ),
+    (
+        "edit-without-args",
+        "kit",
+        0,
+        {"type": "edit", "edited_action": {"name": "lookup_inventory"}},
+        "call",
+        r"edited_action.args: Field required",
+    ),
+    (
+        "edit-without-name",
+        "kit",
+        0,
+        {"type": "edit", "edited_action": {"args": LOOKUP}},
+        "call",
+        r"edited_action.name: Field required",
+    ),
     ("edit-renames-tool", "kit", 0, edit("send_notification", NOTE), "call", r"An edit cannot change the tool"),
-    ("edit-renames-tool-batched", "batched", 0, edit("create_purchase_order", ORDER), "call", r"An edit cannot change the tool"),
-    ("edit-args-of-another-call", "kit", 0, edit("lookup_inventory", ORDER), "call", r"edit decision .* not valid: edited_action.args"),
-    ("edit-item-wrong-type", "kit", 0, edit("lookup_inventory", {**LOOKUP, "item": 5}), "call", r"edited_action.args.item: Input should be a valid string"),
-    ("edit-missing-arg", "kit", 0, edit("lookup_inventory", {"item": "widget-x"}), "call", r"edited_action.args.warehouse: Field required"),
-    ("edit-unknown-arg", "kit", 0, edit("lookup_inventory", {**LOOKUP, "urgent": True}), "call", r"edited_action.args.urgent: Extra inputs are not permitted"),
-    ("edit-args-not-object", "kit", 0, edit("lookup_inventory", "item=widget-x"), "call", r"edited_action.args: Input should be"),
-    ("edit-qty-not-a-number", "kit", 1, edit("create_purchase_order", {**ORDER, "qty": "many"}), "call", r"edited_action.args.qty: Input should be a valid integer"),
-    ("edit-qty-fraction", "kit", 1, edit("create_purchase_order", {**ORDER, "qty": 1.5}), "call", r"edited_action.args.qty: Input should be a valid integer"),
-    ("edit-channel-not-allowed", "kit", 2, edit("send_notification", {**NOTE, "channel": "pager"}), "call", r"edited_action.args.channel: Input should be 'email', 'slack' or 'sms'"),
-    ("edit-per-call-wrong-type", "per_call", 0, edit("lookup_inventory", {**LOOKUP, "warehouse": None}), "call", r"edited_action.args.warehouse: Input should be a valid string"),
+    (
+        "edit-renames-tool-batched",
+        "batched",
+        0,
+        edit("create_purchase_order", ORDER),
+        "call",
+        r"An edit cannot change the tool",
+    ),
+    (
+        "edit-args-of-another-call",
+        "kit",
+        0,
+        edit("lookup_inventory", ORDER),
+        "call",
+        r"edit decision .* not valid: edited_action.args",
+    ),
+    (
+        "edit-item-wrong-type",
+        "kit",
+        0,
+        edit("lookup_inventory", {**LOOKUP, "item": 5}),
+        "call",
+        r"edited_action.args.item: Input should be a valid string",
+    ),
+    (
+        "edit-missing-arg",
+        "kit",
+        0,
+        edit("lookup_inventory", {"item": "widget-x"}),
+        "call",
+        r"edited_action.args.warehouse: Field required",
+    ),
+    (
+        "edit-unknown-arg",
+        "kit",
+        0,
+        edit("lookup_inventory", {**LOOKUP, "urgent": True}),
+        "call",
+        r"edited_action.args.urgent: Extra inputs are not permitted",
+    ),
+    (
+        "edit-args-not-object",
+        "kit",
+        0,
+        edit("lookup_inventory", "item=widget-x"),
+        "call",
+        r"edited_action.args: Input should be",
+    ),
+    (
+        "edit-qty-not-a-number",
+        "kit",
+        1,
+        edit("create_purchase_order", {**ORDER, "qty": "many"}),
+        "call",
+        r"edited_action.args.qty: Input should be a valid integer",
+    ),
+    (
+        "edit-qty-fraction",
+        "kit",
+        1,
+        edit("create_purchase_order", {**ORDER, "qty": 1.5}),
+        "call",
+        r"edited_action.args.qty: Input should be a valid integer",
+    ),
+    (
+        "edit-channel-not-allowed",
+        "kit",
+        2,
+        edit("send_notification", {**NOTE, "channel": "pager"}),
+        "call",
+        r"edited_action.args.channel: Input should be 'email', 'slack' or 'sms'",
+    ),
+    (
+        "edit-per-call-wrong-type",
+        "per_call",
+        0,
+        edit("lookup_inventory", {**LOOKUP, "warehouse": None}),
+        "call",
+        r"edited_action.args.warehouse: Input should be a valid string",
+    ),
     ("unknown-id", "kit", 0, {"type": "approve"}, "not-a-real-id", r"Unknown id 'not-a-real-id'"),
     ("stale-id", "kit", 1, {"type": "approve"}, "stale", r"no longer pending"),
-    ("list-for-a-single-request", "kit", 0, [{"type": "approve"}], "call", r"A list of decisions answers a batched request only"),
-    ("batch-too-short", "batched", 0, {"decisions": []}, "interrupt", r"one decision for each|No decision given|has 2 actions"),
-    ("batch-too-long", "batched", 0, [{"type": "approve"}] * 3, "interrupt", r"send one decision for each, in order \(got 3\)"),
-    ("batch-with-a-bad-member", "batched", 0, [{"type": "approve"}, {"type": "maybe"}], "interrupt", r"Unknown decision type 'maybe'"),
-    ("implicit-with-two-pending", "per_call", 0, {"type": "approve"}, "implicit", r"2 interrupts are pending; say which one"),
+    (
+        "list-for-a-single-request",
+        "kit",
+        0,
+        [{"type": "approve"}],
+        "call",
+        r"A list of decisions answers a batched request only",
+    ),
+    (
+        "batch-too-short",
+        "batched",
+        0,
+        {"decisions": []},
+        "interrupt",
+        r"one decision for each|No decision given|has 2 actions",
+    ),
+    (
+        "batch-too-long",
+        "batched",
+        0,
+        [{"type": "approve"}] * 3,
+        "interrupt",
+        r"send one decision for each, in order \(got 3\)",
+    ),
+    (
+        "batch-with-a-bad-member",
+        "batched",
+        0,
+        [{"type": "approve"}, {"type": "maybe"}],
+        "interrupt",
+        r"Unknown decision type 'maybe'",
+    ),
+    (
+        "implicit-with-two-pending",
+        "per_call",
+        0,
+        {"type": "approve"},
+        "implicit",
+        r"2 interrupts are pending; say which one",
+    ),
 ]
 BATCH_PROMPT = PROMPTS[1]  # two lookups in one model turn
 
@@ -818,5 +1024,7 @@ def test_run_while_waiting_is_refused_and_the_review_stays_answerable():
 
 
 def test_the_catalogue_has_at_least_thirty_kinds():
-    kinds = [case[0] for case in CATALOGUE] + [case[0] for case in CLICK_CATALOGUE] + ["stale-button", "run-while-waiting"]
+    kinds = (
+        [case[0] for case in CATALOGUE] + [case[0] for case in CLICK_CATALOGUE] + ["stale-button", "run-while-waiting"]
+    )
     assert len(set(kinds)) == len(kinds) >= 30

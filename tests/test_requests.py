@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage
 from langgraph.types import Interrupt
+from panel_support import ORDER, TWO_ITEMS, agent, config, question_graph
 
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.protocol import DecisionError, review_request
@@ -29,10 +30,16 @@ from hitl_widgets.requests import (
     resume_value,
     tools_in_graph,
 )
-from panel_support import ORDER, TWO_ITEMS, agent, config, question_graph
 
-ORDER_CALL = {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 100, "vendor": "Acme"}, "id": "call_1"}
-EDIT_50 = {"type": "edit", "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 50, "vendor": "Acme"}}}
+ORDER_CALL = {
+    "name": "create_purchase_order",
+    "args": {"item": "widget-x", "qty": 100, "vendor": "Acme"},
+    "id": "call_1",
+}
+EDIT_50 = {
+    "type": "edit",
+    "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 50, "vendor": "Acme"}},
+}
 
 
 @pytest.fixture
@@ -55,7 +62,11 @@ def test_kit_request_is_read_with_its_schema_and_allowed_decisions():
     (request,) = requests
     assert request.kind == KIT
     (action,) = request.actions
-    assert (action.name, action.args["qty"], action.allowed) == ("create_purchase_order", 100, ("approve", "edit", "reject"))
+    assert (action.name, action.args["qty"], action.allowed) == (
+        "create_purchase_order",
+        100,
+        ("approve", "edit", "reject"),
+    )
     assert action.call_id.startswith("call_")
     assert action.args_schema["required"] == ["item", "qty", "vendor"]
     assert resume_value(request, [{"type": "approve"}]) == {"type": "approve"}
@@ -70,7 +81,9 @@ def test_batched_request_reads_every_action_and_finds_the_call_ids():
     assert [a.call_id for a in request.actions] == [c["id"] for c in calls]
     assert request.actions[0].allowed == ("approve", "edit", "reject", "respond")
     assert request.actions[0].args_schema["properties"].keys() == {"item", "warehouse"}
-    assert resume_value(request, [{"type": "approve"}, {"type": "reject"}]) == {"decisions": [{"type": "approve"}, {"type": "reject"}]}
+    assert resume_value(request, [{"type": "approve"}, {"type": "reject"}]) == {
+        "decisions": [{"type": "approve"}, {"type": "reject"}]
+    }
     with pytest.raises(DecisionError, match="needs 2 decisions"):
         resume_value(request, [{"type": "approve"}])
 
@@ -146,9 +159,30 @@ ORDER_ACTION = Action(ORDER_CALL["name"], ORDER_CALL["args"], "call_1")
         ({}, "No decision given"),
         ("approve", "must be a dict"),
         ({"type": "aprove"}, "Unknown decision type"),
-        ({"type": "edit", "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": "lots", "vendor": "A"}}}, "qty"),
-        ({"type": "edit", "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 5}}}, "vendor"),
-        ({"type": "edit", "edited_action": {"name": "send_notification", "args": {"channel": "slack", "message": "x"}}}, "cannot change the tool"),
+        (
+            {
+                "type": "edit",
+                "edited_action": {
+                    "name": "create_purchase_order",
+                    "args": {"item": "widget-x", "qty": "lots", "vendor": "A"},
+                },
+            },
+            "qty",
+        ),
+        (
+            {
+                "type": "edit",
+                "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 5}},
+            },
+            "vendor",
+        ),
+        (
+            {
+                "type": "edit",
+                "edited_action": {"name": "send_notification", "args": {"channel": "slack", "message": "x"}},
+            },
+            "cannot change the tool",
+        ),
         ({"type": "edit", "edited_action": {"name": "drop_tables", "args": {}}}, "cannot change the tool"),
         ({"type": "respond", "message": "x"}, "not allowed"),
     ],
@@ -172,7 +206,10 @@ def test_a_tool_the_graph_does_not_have_can_be_rejected_but_not_approved(tools):
 def test_without_the_tool_the_request_schema_still_checks_edits(tools):
     value = review_request(ORDER_CALL, tools["create_purchase_order"])
     request = read_request(Interrupt(value, id="b" * 32), tools={})
-    bad = {"type": "edit", "edited_action": {"name": "create_purchase_order", "args": {"item": "x", "qty": "lots", "vendor": "A"}}}
+    bad = {
+        "type": "edit",
+        "edited_action": {"name": "create_purchase_order", "args": {"item": "x", "qty": "lots", "vendor": "A"}},
+    }
     with pytest.raises(DecisionError, match="qty"):
         check_action(bad, request.actions[0], {})
     assert check_action(EDIT_50, request.actions[0], {})["edited_action"]["args"]["qty"] == 50
@@ -186,7 +223,13 @@ def test_with_no_tools_found_an_edit_is_refused_but_approve_passes():
 
 
 def test_answers_to_other_interrupts_are_checked_against_their_schema():
-    request = ReviewRequest("c" * 32, OTHER, (), {"question": "?"}, {"properties": {"amount": {"type": "integer"}}, "required": ["amount"], "type": "object"})
+    request = ReviewRequest(
+        "c" * 32,
+        OTHER,
+        (),
+        {"question": "?"},
+        {"properties": {"amount": {"type": "integer"}}, "required": ["amount"], "type": "object"},
+    )
     assert check_answer({"type": "respond", "message": {"amount": 3}}, request)["message"] == {"amount": 3}
     with pytest.raises(DecisionError, match="amount"):
         check_answer({"type": "respond", "message": {"amount": "lots"}}, request)
@@ -213,12 +256,24 @@ def test_form_fields_follow_the_schema(tools):
     }
     fields = form_fields(schema, {"item": "widget-x", "qty": 3, "price": 1.5, "rush": True, "channel": "slack"})
     assert [(f.name, f.kind) for f in fields] == [
-        ("item", "text"), ("qty", "integer"), ("price", "number"), ("rush", "boolean"),
-        ("channel", "choice"), ("tags", "json"), ("note", "text"),
+        ("item", "text"),
+        ("qty", "integer"),
+        ("price", "number"),
+        ("rush", "boolean"),
+        ("channel", "choice"),
+        ("tags", "json"),
+        ("note", "text"),
     ]
     assert fields[4].options == ("email", "slack") and fields[4].value == "slack"
     entered = {"qty": 7, "tags": '["a", "b"]', "note": ""}
-    assert collect_args(fields, entered) == {"item": "widget-x", "qty": 7, "price": 1.5, "rush": True, "channel": "slack", "tags": ["a", "b"]}
+    assert collect_args(fields, entered) == {
+        "item": "widget-x",
+        "qty": 7,
+        "price": 1.5,
+        "rush": True,
+        "channel": "slack",
+        "tags": ["a", "b"],
+    }
     with pytest.raises(DecisionError, match="Malformed JSON in 'tags'"):
         collect_args(fields, {"tags": "[oops"})
 

@@ -24,10 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 KEY_PATTERNS = {
     "OpenAI-style key": re.compile(r"\bsk-(?:proj-|ant-|svcacct-)?[A-Za-z0-9_\-]{12,}"),
     "bearer token": re.compile(r"\bBearer\s+[A-Za-z0-9._~+/\-]{12,}=*"),
-    "API key assigned a literal": re.compile(
-        r"""(?i)\b\w*api[_-]?key\w*["']?\s*[=:]\s*["']([^"'\s]{8,})["']"""
+    "API key assigned a literal": re.compile(r"""(?i)\b\w*api[_-]?key\w*["']?\s*[=:]\s*["']([^"'\s]{8,})["']"""),
+    "API key in an env file": re.compile(
+        r"(?m)^\s*(?:export\s+|set\s+)?[A-Z0-9_]*API_KEY\s*=\s*[A-Za-z0-9_.\-]{8,}\s*$"
     ),
-    "API key in an env file": re.compile(r"(?m)^\s*(?:export\s+|set\s+)?[A-Z0-9_]*API_KEY\s*=\s*[A-Za-z0-9_.\-]{8,}\s*$"),
     "AWS access key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),
     "Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
@@ -43,10 +43,16 @@ BINARY_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".ico", ".pdf", ".sqlite", "
 
 def committable_files() -> list[Path]:
     """What `git add -A` would commit: tracked files plus new files .gitignore lets through."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     return sorted({REPO / name for name in listed if name and (REPO / name).is_file()})
 
 
@@ -79,7 +85,9 @@ def test_no_key_like_string_in_any_committable_file():
         for kind, secret in key_like_strings(text):
             if not allowed(path, secret):
                 leaks.append(f"{path.relative_to(REPO)}: {kind}: {secret[:12]}...")
-    assert not leaks, "Key-like strings found (remove them, or use an obviously fake key in tests/):\n" + "\n".join(leaks)
+    assert not leaks, "Key-like strings found (remove them, or use an obviously fake key in tests/):\n" + "\n".join(
+        leaks
+    )
 
 
 # Made-up keys, split in two so this file itself holds none: joined only at run time.
@@ -176,7 +184,7 @@ def local_openai(monkeypatch, model_env, caplog):
 
 def assert_nowhere(key: str, *texts: str) -> None:
     for text in texts:
-        assert key not in text, f"the key leaked: ...{text[max(text.find(key) - 80, 0):text.find(key) + 20]}..."
+        assert key not in text, f"the key leaked: ...{text[max(text.find(key) - 80, 0) : text.find(key) + 20]}..."
     assert key[-8:] not in "\n".join(texts), "the end of the key leaked"
 
 
@@ -202,8 +210,13 @@ def test_online_run_through_the_panel_never_shows_the_key(monkeypatch, local_ope
     state = repr(graph.get_state(config).values)
     assert any(record.name.startswith(("openai", "httpx")) for record in caplog.records), "no client log captured"
     assert_nowhere(
-        GOOD_KEY, everything_shown(panel), captured.out, captured.err, caplog.text,
-        "\n".join(repr(record.__dict__) for record in caplog.records), state,
+        GOOD_KEY,
+        everything_shown(panel),
+        captured.out,
+        captured.err,
+        caplog.text,
+        "\n".join(repr(record.__dict__) for record in caplog.records),
+        state,
     )
 
 
@@ -224,6 +237,10 @@ def test_a_rejected_key_is_echoed_by_the_server_but_never_shown(monkeypatch, loc
     assert store.tool_runs() == [] and not panel.pending
     captured = capsys.readouterr()
     assert_nowhere(
-        WRONG_KEY, shown, captured.out, captured.err, caplog.text,
+        WRONG_KEY,
+        shown,
+        captured.out,
+        captured.err,
+        caplog.text,
         "\n".join(repr(record.__dict__) for record in caplog.records),
     )  # ...and never repeats the key, though the server's error message did

@@ -93,15 +93,16 @@ def test_server_listens_on_loopback_with_the_kit_graph(server, http):
     graphs = [a["graph_id"] for a in http.post("/assistants/search", json={}).json()]
     assert graphs == [GRAPH]
     assert Path(server.store_path).exists(), "HITL_STORE reached the server: its store is a file we can read"
-    assert not server.workdir.is_relative_to(Path(__file__).resolve().parent.parent), "state and log stay out of the repo"
+    assert not server.workdir.is_relative_to(Path(__file__).resolve().parent.parent), (
+        "state and log stay out of the repo"
+    )
 
 
 def test_server_is_stopped_when_the_block_fails():
-    with pytest.raises(RuntimeError, match="boom"):
-        with LocalServer() as doomed:
-            pid, port, workdir = doomed.pid, doomed.port, doomed.workdir
-            assert not port_is_closed(port)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), LocalServer() as doomed:
+        pid, port, workdir = doomed.pid, doomed.port, doomed.workdir
+        assert not port_is_closed(port)
+        raise RuntimeError("boom")
     assert wait_until(lambda: process_is_gone(pid)), "the server outlived its with block"
     assert port_is_closed(port) and not workdir.exists() and not doomed.running
 
@@ -158,12 +159,20 @@ def test_a_paused_run_is_a_200_with_the_interrupt_not_a_409(server, http, store)
 
 def test_the_stream_endpoint_reports_the_pause_in_an_updates_event(http):
     thread_id = http.post("/threads", json={}).json()["thread_id"]
-    payload = {"assistant_id": GRAPH, "input": {"messages": [{"role": "user", "content": REQUEST}]}, "stream_mode": ["updates"]}
+    payload = {
+        "assistant_id": GRAPH,
+        "input": {"messages": [{"role": "user", "content": REQUEST}]},
+        "stream_mode": ["updates"],
+    }
     with http.stream("POST", f"/threads/{thread_id}/runs/stream", json=payload) as response:
         assert response.status_code == 200
         lines = list(response.iter_lines())
     events = [(lines[i], lines[i + 1]) for i in range(len(lines) - 1) if lines[i].startswith("event: ")]
-    paused = [json.loads(data[len("data: "):]) for event, data in events if event == "event: updates" and "__interrupt__" in data]
+    paused = [
+        json.loads(data[len("data: ") :])
+        for event, data in events
+        if event == "event: updates" and "__interrupt__" in data
+    ]
     assert len(paused) == 1 and paused[0]["__interrupt__"][0]["value"]["tool_call"]["name"] == "lookup_inventory"
     assert not [event for event, _ in events if event == "event: error"]
 
@@ -243,8 +252,10 @@ def test_panel_approves_edits_and_rejects_over_http(server, store):
 
     assert not panel.pending and "Status: Done." in str(panel)
     assert [(r.tool, r.decision["type"]) for r in panel.decisions] == [
-        ("lookup_inventory", "approve"), ("create_purchase_order", "edit"),
-        ("send_notification", "reject"), ("send_notification", "approve"),
+        ("lookup_inventory", "approve"),
+        ("create_purchase_order", "edit"),
+        ("send_notification", "reject"),
+        ("send_notification", "approve"),
     ]
     ran = store.tool_runs()[before:]
     assert [r["tool"] for r in ran] == ["lookup_inventory", "create_purchase_order", "send_notification"]
@@ -286,7 +297,10 @@ def test_a_panel_needs_a_uuid_thread_on_the_server(server):
 def start_worker(server, thread_id: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(WORKER), server.url, thread_id],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "HITL_OFFLINE": "1"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HITL_OFFLINE": "1"},
     )
 
 
@@ -361,7 +375,10 @@ def test_served_messages_become_langchain_messages():
     from hitl_widgets.remote import to_messages
 
     call = {"name": "lookup_inventory", "args": {"item": "widget-x"}, "id": "call_1", "type": "tool_call"}
-    values = {"messages": [{"type": "human", "content": "hi"}, {"type": "ai", "content": "", "tool_calls": [call]}], "reviews": []}
+    values = {
+        "messages": [{"type": "human", "content": "hi"}, {"type": "ai", "content": "", "tool_calls": [call]}],
+        "reviews": [],
+    }
     converted = to_messages(values)
     assert [type(m) for m in converted["messages"]] == [HumanMessage, AIMessage]
     assert converted["messages"][1].tool_calls[0]["name"] == "lookup_inventory" and converted["reviews"] == []
@@ -377,6 +394,8 @@ def test_server_error_events_map_to_the_errors_a_local_graph_raises():
 
     stale = _run_error({"error": "UnknownInterruptError", "message": "An internal error occurred"}, "t")
     assert isinstance(stale, UnknownInterruptError)
-    refused = _run_error({"error": "ValidationError", "message": "1 validation error\nqty\n  Input should be a valid integer"}, "t")
+    refused = _run_error(
+        {"error": "ValidationError", "message": "1 validation error\nqty\n  Input should be a valid integer"}, "t"
+    )
     assert isinstance(refused, DecisionError) and "qty" in str(refused) and "still open" in str(refused)
     assert isinstance(_run_error({"error": "RuntimeError", "message": "boom"}, "t"), RemoteException)

@@ -8,13 +8,6 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, StateGraph
 from langgraph.types import Command
-
-from hitl_widgets import OfflineChatModel
-from hitl_widgets.graphs import build_review_graph
-from hitl_widgets.inventory import InventoryStore, make_tools
-from hitl_widgets.models import ModelConnectionError
-from hitl_widgets.protocol import DecisionError
-from hitl_widgets.session import Session, SessionError, StaleDecision
 from panel_support import (
     APPROVE,
     LOOKUP,
@@ -31,7 +24,20 @@ from panel_support import (
     question_graph,
 )
 
-EDIT_50 = {"type": "edit", "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 50, "vendor": "Acme Supply"}}}
+from hitl_widgets import OfflineChatModel
+from hitl_widgets.graphs import build_review_graph
+from hitl_widgets.inventory import InventoryStore, make_tools
+from hitl_widgets.models import ModelConnectionError
+from hitl_widgets.protocol import DecisionError
+from hitl_widgets.session import Session, SessionError, StaleDecision
+
+EDIT_50 = {
+    "type": "edit",
+    "edited_action": {
+        "name": "create_purchase_order",
+        "args": {"item": "widget-x", "qty": 50, "vendor": "Acme Supply"},
+    },
+}
 
 
 def session_for(mode: str, text: str | None = None, **kwargs):
@@ -53,7 +59,10 @@ def test_a_chain_of_approvals_is_one_flow(mode):
     outcome = session.decide(EDIT_50)
     assert outcome.status == "done" and "50" in outcome.answer
     assert store.purchase_orders() == [{"id": 1, "item": "widget-x", "qty": 50, "vendor": "Acme Supply"}]
-    assert [(r.tool, r.decision["type"]) for r in session.decisions] == [("lookup_inventory", "approve"), ("create_purchase_order", "edit")]
+    assert [(r.tool, r.decision["type"]) for r in session.decisions] == [
+        ("lookup_inventory", "approve"),
+        ("create_purchase_order", "edit"),
+    ]
 
 
 def test_the_log_records_everything_about_each_decision():
@@ -64,7 +73,11 @@ def test_the_log_records_everything_about_each_decision():
     session.decide({"type": "reject", "message": "Use 'Globex' instead."})
     approve, reject = session.decisions
     assert approve.interrupt_id == first.interrupt_id and approve.call_id == first.actions[0].call_id
-    assert approve.args == {"item": "widget-x", "warehouse": "SF-01"} and approve.edited_args is None and approve.message is None
+    assert (
+        approve.args == {"item": "widget-x", "warehouse": "SF-01"}
+        and approve.edited_args is None
+        and approve.message is None
+    )
     assert reject.tool == "create_purchase_order" and reject.call_id == order.actions[0].call_id
     assert reject.message == "Use 'Globex' instead." and reject.at >= approve.at
     assert reject.decision == {"type": "reject", "message": "Use 'Globex' instead."}
@@ -115,7 +128,10 @@ def test_tutorial_payload_gets_its_own_answers():
     assert graph.get_state(config()).values["messages"][-2].status == "error"
 
 
-@pytest.mark.parametrize("with_schema, answer, stored", [(False, "Globex", "Globex"), (True, {"amount": 500}, {"amount": 500, "currency": "USD"})])
+@pytest.mark.parametrize(
+    "with_schema, answer, stored",
+    [(False, "Globex", "Globex"), (True, {"amount": 500}, {"amount": 500, "currency": "USD"})],
+)
 def test_other_interrupts_are_answered_with_respond(with_schema, answer, stored):
     graph = question_graph(with_schema)
     session = Session(graph, config())
@@ -137,9 +153,33 @@ def test_other_interrupts_are_answered_with_respond(with_schema, answer, stored)
         ({"type": "approve"}, "0" * 32, SessionError),
         ({"type": "approve"}, "not-an-id", SessionError),
         ({"type": "aprove"}, None, DecisionError),
-        ({"type": "edit", "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": "lots", "vendor": "A"}}}, None, DecisionError),
-        ({"type": "edit", "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 5}}}, None, DecisionError),
-        ({"type": "edit", "edited_action": {"name": "send_notification", "args": {"channel": "slack", "message": "hi"}}}, None, DecisionError),
+        (
+            {
+                "type": "edit",
+                "edited_action": {
+                    "name": "create_purchase_order",
+                    "args": {"item": "widget-x", "qty": "lots", "vendor": "A"},
+                },
+            },
+            None,
+            DecisionError,
+        ),
+        (
+            {
+                "type": "edit",
+                "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 5}},
+            },
+            None,
+            DecisionError,
+        ),
+        (
+            {
+                "type": "edit",
+                "edited_action": {"name": "send_notification", "args": {"channel": "slack", "message": "hi"}},
+            },
+            None,
+            DecisionError,
+        ),
         ({"type": "edit", "edited_action": {"name": "no_such_tool", "args": {}}}, None, DecisionError),
     ],
 )

@@ -48,9 +48,7 @@ def self_check_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookN
     return [
         cell
         for cell in notebook.cells
-        if cell.cell_type == "code"
-        and "raises-exception" in cell.metadata.get("tags", [])
-        and PASSED in cell.source
+        if cell.cell_type == "code" and "raises-exception" in cell.metadata.get("tags", []) and PASSED in cell.source
     ]
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from labdriver import CHROMIUM, CHROMIUM_ARGS, JupyterLab, copy_notebooks
 from playwright.sync_api import sync_playwright
 
-from labdriver import CHROMIUM, CHROMIUM_ARGS, JupyterLab, copy_notebooks
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in this folder is a browser test, whatever its module says."""
@@ -38,7 +38,9 @@ def lab(lab_root, tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`), never a downloaded one.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install chromium`), never a downloaded one."
+        )
     with sync_playwright() as playwright:
         # Playwright gives each launch a fresh, empty --user-data-dir of its own.
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -9,6 +9,7 @@ count, the kernel indicator going idle, a widget appearing. Nothing here sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -77,7 +78,7 @@ class JupyterLab:
         self._proc: subprocess.Popen | None = None
 
     # -- lifecycle ---------------------------------------------------------------
-    def start(self) -> "JupyterLab":
+    def start(self) -> JupyterLab:
         settings = self.scratch / "user-settings"
         for name, values in USER_SETTINGS.items():
             path = settings / name
@@ -96,7 +97,8 @@ class JupyterLab:
         for name in MODEL_VARIABLES:  # offline, whatever the shell says: no key reaches a kernel
             env.pop(name, None)
         command = [
-            str(VENV_BIN / "jupyter"), "lab",
+            str(VENV_BIN / "jupyter"),
+            "lab",
             "--no-browser",
             "--ip=127.0.0.1",
             f"--port={self.port}",
@@ -113,8 +115,13 @@ class JupyterLab:
             command.append("--allow-root")
         self._log = self.log_path.open("wb")
         self._proc = subprocess.Popen(
-            command, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            command,
+            cwd=self.root,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             self._wait_until_ready()
@@ -133,10 +140,8 @@ class JupyterLab:
                 self.api("GET", "/api/status", timeout=2)
                 return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
-                try:  # the poll interval; returns at once if the server dies meanwhile
+                with contextlib.suppress(subprocess.TimeoutExpired):  # the poll interval; ends early if it dies
                     self._proc.wait(timeout=0.25)
-                except subprocess.TimeoutExpired:
-                    pass
         raise RuntimeError(f"jupyter lab did not answer within {START_TIMEOUT_S}s:\n{self.log_tail()}")
 
     def stop(self) -> None:
@@ -206,7 +211,7 @@ class Notebook:
         self.runs = 0
         """Cells run so far on this (fresh) kernel: the next run's prompt is [runs + 1]."""
 
-    def open(self) -> "Notebook":
+    def open(self) -> Notebook:
         self.page.goto(self.lab.lab_url(self.name))
         self.panel = self.page.locator(".jp-NotebookPanel:visible")
         expect(self.panel).to_have_count(1, timeout=KERNEL_TIMEOUT_MS)
@@ -269,8 +274,6 @@ class Notebook:
     def run_code_cells(self, indexes) -> None:
         for index in indexes:
             self.run_code_cell(index)
-
-
 
 
 # -- the approval panel, as a reviewer sees it in the page ---------------------------------

@@ -1,9 +1,8 @@
 """The browser harness itself: JupyterLab opens a notebook and runs cells from the toolbar."""
 
 import pytest
-from playwright.sync_api import expect
-
 from labdriver import Notebook
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,8 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import expect
-
 from labdriver import REPO, Notebook, PanelView, write_panel_demo
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +35,7 @@ def probe(notebook: Notebook) -> dict:
     """Run the demo's probe cell: decisions, tool runs, orders and pending interrupts, as the kernel sees them."""
     cell = notebook.run_code_cell(1)
     text = cell.locator(".jp-Cell-outputArea").inner_text()
-    return json.loads(text[text.index("{"):])
+    return json.loads(text[text.index("{") :])
 
 
 def test_notebook_06_panel_answers_clicks(page, lab):
