@@ -39,7 +39,7 @@ from langgraph_sdk import get_sync_client  # noqa: E402
 from hitl_widgets import ApprovalPanel, OfflineChatModel  # noqa: E402
 from hitl_widgets.graphs import build_review_graph  # noqa: E402
 from hitl_widgets.inventory import InventoryStore, make_tools  # noqa: E402
-from hitl_widgets.server import LocalServer  # noqa: E402
+from hitl_widgets.local_server import LocalServer  # noqa: E402
 
 REQUEST = "Check warehouse SF-01 for 'widget-x'. If stock is below 10 units, order 100 from 'Acme Supply'."
 APPROVE = {"type": "approve"}

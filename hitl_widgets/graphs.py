@@ -71,7 +71,7 @@ def last_tool_calls(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The tool calls of the last message, when it is an AI message that made any."""
     messages = state.get("messages") or []
     last = messages[-1] if messages else None
-    return list(last.tool_calls) if isinstance(last, AIMessage) else []
+    return [dict(call) for call in last.tool_calls] if isinstance(last, AIMessage) else []
 
 
 def _agent_node(model: BaseChatModel, tools: Sequence[BaseTool]):
@@ -177,7 +177,7 @@ def execute_node(tools: Sequence[BaseTool]):
 
 
 def _after_agent(state: ReviewState) -> Literal["review", "__end__"]:
-    return "review" if last_tool_calls(state) else END
+    return "review" if last_tool_calls(state) else "__end__"  # END; the Literal names the edges drawn
 
 
 def build_review_graph(
@@ -231,7 +231,7 @@ def review_call_node(tools: Sequence[BaseTool], policy: Policy | None = None):
 
 def _fan_out(state: ParallelReviewState) -> list[Send] | Literal["__end__"]:
     calls = last_tool_calls(state)
-    return [Send("review_call", {"call": call}) for call in calls] if calls else END
+    return [Send("review_call", {"call": call}) for call in calls] if calls else "__end__"  # END
 
 
 def _execute_in_order(tools: Sequence[BaseTool]):

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import Field
+
+from .errors import STOCK_PHRASE
 
 SEED_STOCK = {
     ("widget-x", "SF-01"): 7,
@@ -95,7 +98,7 @@ class InventoryStore:
                     "INSERT INTO tool_runs (tool, args) VALUES (?, ?)",
                     (tool, json.dumps(args, sort_keys=True)),
                 )
-                row_id = self._db.execute(sql, params).lastrowid if sql else 0
+                row_id = (self._db.execute(sql, params).lastrowid or 0) if sql else 0
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -115,7 +118,7 @@ class InventoryStore:
         self._insert("lookup_inventory", args, "")
         if error := self._unknown(item, warehouse):
             return error
-        return f"{item} in {warehouse}: {self.stock(item, warehouse)} units in stock."
+        return f"{item} in {warehouse}: {self.stock(item, warehouse)} {STOCK_PHRASE}."
 
     def create_purchase_order(self, item: str, qty: Quantity, vendor: str) -> str:
         args = {"item": item, "qty": qty, "vendor": vendor}
@@ -155,7 +158,7 @@ class InventoryStore:
 
 def make_tools(store: InventoryStore) -> list[BaseTool]:
     """The three scenario tools, bound to `store`. Bad arguments come back as text."""
-    descriptions = {
+    descriptions: dict[Callable[..., str], str] = {
         store.lookup_inventory: "Look up how many units of an item a warehouse has in stock.",
         store.create_purchase_order: "Create a purchase order for an item from a vendor. Spends money.",
         store.send_notification: "Send a notification message to a team channel (email, slack or sms).",

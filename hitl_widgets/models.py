@@ -8,23 +8,16 @@ import os
 
 from dotenv import find_dotenv, load_dotenv
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from .offline import OfflineChatModel
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 # Every variable that can point a session at a hosted model (ChatOpenAI also reads OPENAI_API_BASE).
 MODEL_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "OPENAI_MODEL")
-OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 OFFLINE_LINE = "Model: OfflineChatModel (rule-based stand-in, no network). Set OPENAI_API_KEY in .env to use OpenAI."
 
 _announced = False
-
-
-class ModelConnectionError(RuntimeError):
-    """The model server refused the key or could not be reached; the message names the variable to fix.
-
-    Not to be confused with `langchain_core.exceptions.ModelConnectionError`, which it does not subclass.
-    """
 
 
 def is_online() -> bool:
@@ -47,14 +40,14 @@ def get_chat_model() -> BaseChatModel:
         return OfflineChatModel()
     api_key = os.environ["OPENAI_API_KEY"].strip()
 
-    from .openai_chat import ClearErrorChatOpenAI  # lazy: only sessions with a key pay for openai
+    from ._openai_chat import OPENAI_DEFAULT_BASE_URL, ClearErrorChatOpenAI  # lazy: only sessions with a key pay
 
     model = os.environ.get("OPENAI_MODEL", "").strip() or DEFAULT_OPENAI_MODEL
     base_url = os.environ.get("OPENAI_BASE_URL", "").strip() or None
     _announce_once(f"Model: {model} via {base_url or OPENAI_DEFAULT_BASE_URL}. Set HITL_OFFLINE=1 to go offline.")
     return ClearErrorChatOpenAI(
         model=model,
-        api_key=api_key,
+        api_key=SecretStr(api_key),
         base_url=base_url,
         temperature=0,
         max_retries=1,  # a flaky network fails fast instead of hanging a live demo

@@ -16,25 +16,36 @@ send instead, so a decision it cannot read never runs a tool.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal, Union
 
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, TypeAdapter, ValidationError, create_model
 
+from .errors import (
+    EDIT_NOTE_PREFIX,
+    REJECTED_PREFIX,
+    REVIEW_KIND,
+    REVIEWER_MESSAGE_MARKERS,
+    TOOL_RESPONSE_MARKER,
+    DecisionError,
+    describe_validation_error,
+)
+
 DecisionType = Literal["approve", "edit", "reject", "respond"]
 DECISION_TYPES: tuple[str, ...] = ("approve", "edit", "reject", "respond")
 DEFAULT_DECISIONS: tuple[str, ...] = ("approve", "edit", "reject")
-REVIEW_KIND = "hitl_widgets/review"
 EXAMPLES = (
     '{"type": "approve"}, {"type": "reject", "message": "..."} or '
     '{"type": "edit", "edited_action": {"name": ..., "args": {...}}}'
 )
 
 
-class DecisionError(ValueError):
-    """A decision that cannot be carried out; the message says what to send instead."""
+def in_decision_order(decisions: Iterable[str]) -> tuple[str, ...]:
+    """Known decision types, in one fixed order (approve, edit, reject, respond)."""
+    chosen = set(decisions)
+    return tuple(kind for kind in DECISION_TYPES if kind in chosen)
 
 
 def tool_args_schema(tool: BaseTool) -> dict[str, Any]:
@@ -42,7 +53,9 @@ def tool_args_schema(tool: BaseTool) -> dict[str, Any]:
     schema = tool.tool_call_schema
     if isinstance(schema, dict):
         return schema
-    return schema.model_json_schema()
+    if issubclass(schema, BaseModel):
+        return schema.model_json_schema()
+    raise TypeError(f"{tool.name}: its argument schema is a pydantic v1 model; use a pydantic v2 model.")
 
 
 def review_request(
@@ -97,9 +110,11 @@ def _decision_model(tool: BaseTool, allowed: tuple[str, ...]) -> tuple[Any, Type
 
 def _build_decision_model(tool: BaseTool, allowed: tuple[str, ...]) -> Any:
     args = _strict_args(tool) or dict[str, Any]
-    edited = create_model("EditedAction", name=(Literal[tool.name], ...), args=(args, ...))
+    name: Any = Literal[tool.name]  # a type built at run time: the tool's own name, nothing else
+    edit_type: Any = Literal["edit"]
+    edited = create_model("EditedAction", name=(name, ...), args=(args, ...))
     edit = create_model(
-        "EditDecision", __config__=ConfigDict(extra="forbid"), type=(Literal["edit"], ...), edited_action=(edited, ...)
+        "EditDecision", __config__=ConfigDict(extra="forbid"), type=(edit_type, ...), edited_action=(edited, ...)
     )
     by_type = {"approve": ApproveDecision, "reject": RejectDecision, "respond": RespondDecision, "edit": edit}
     members = tuple(by_type[d] for d in allowed)
@@ -113,13 +128,6 @@ def decision_schema(tool: BaseTool, allowed: Sequence[str] = DEFAULT_DECISIONS) 
     its arguments must match the tool's own schema, with no unknown keys.
     """
     return _decision_model(tool, tuple(allowed))[0]
-
-
-def _first_problem(error: ValidationError) -> str:
-    problem = error.errors()[0]
-    loc = [str(part) for part in problem["loc"]]
-    where = ".".join(loc[1:] if loc and loc[0] in DECISION_TYPES else loc)
-    return f"{where}: {problem['msg']}" if where else problem["msg"]
 
 
 def check_decision(
@@ -156,7 +164,8 @@ def check_decision(
     try:
         checked = _decision_model(tool, tuple(allowed))[1].validate_python(decision)
     except ValidationError as error:
-        raise DecisionError(f"The {kind} decision for {name} is not valid: {_first_problem(error)}.") from None
+        problem = describe_validation_error(error, skip=DECISION_TYPES)
+        raise DecisionError(f"The {kind} decision for {name} is not valid: {problem}.") from None
     return as_dict(checked)
 
 
@@ -167,15 +176,15 @@ def as_dict(decision: Any) -> dict[str, Any]:
 
 def rejection_message(tool_call: dict[str, Any], message: str = "") -> ToolMessage:
     """What the model reads in place of a rejected call's result."""
-    text = f"Rejected by the reviewer; {tool_call['name']} did not run."
+    text = f"{REJECTED_PREFIX}; {tool_call['name']} did not run."
     if message:
-        text += f" Reviewer's message: {message}"
+        text += f" {REVIEWER_MESSAGE_MARKERS[0]} {message}"
     return ToolMessage(text, tool_call_id=tool_call["id"], name=tool_call["name"], status="error")
 
 
 def edit_note(tool_call: dict[str, Any], args: dict[str, Any]) -> str:
     """Tells the model that what ran is not what it proposed."""
     return (
-        f"The reviewer edited this call before it ran. Executed instead: {tool_call['name']} "
-        f"with arguments {json.dumps(args, sort_keys=True)}. Tool response: "
+        f"{EDIT_NOTE_PREFIX} Executed instead: {tool_call['name']} "
+        f"with arguments {json.dumps(args, sort_keys=True)}. {TOOL_RESPONSE_MARKER} "
     )

@@ -32,4 +32,11 @@ def store() -> InventoryStore:
 
 @pytest.fixture
 def tools(store):
+    """The scenario's three tools over `store`, as a list (what the graphs take)."""
     return make_tools(store)
+
+
+@pytest.fixture
+def tools_by_name(tools):
+    """The same tools, by name (for tests that pick one)."""
+    return {tool.name: tool for tool in tools}

@@ -7,10 +7,9 @@ the offline stand-in, or a subclass of it that fails on purpose.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
-import ipywidgets as widgets
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
@@ -200,35 +199,3 @@ class Spy:
     def invoke(self, *args: Any, **kwargs: Any):
         self.runs += 1
         return self.graph.invoke(*args, **kwargs)
-
-
-# -- walking a panel's widgets ---------------------------------------------------------------
-def shown(widget: widgets.Widget) -> Iterator[widgets.Widget]:
-    """The widget and its descendants, skipping hidden ones (layout display: none)."""
-    layout = getattr(widget, "layout", None)
-    if layout is not None and layout.display == "none":
-        return
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from shown(child)
-
-
-def find(root: widgets.Widget, kind: type, description: str | None = None) -> list[Any]:
-    return [w for w in shown(root) if isinstance(w, kind) and (description is None or w.description == description)]
-
-
-def button(root: widgets.Widget, label: str, n: int = 0) -> widgets.Button:
-    found = find(root, widgets.Button, label)
-    assert len(found) > n, (
-        f"no button {label!r} number {n}; shown: {[b.description for b in find(root, widgets.Button)]}"
-    )
-    return found[n]
-
-
-def cards(panel: Any) -> list[widgets.VBox]:
-    return list(panel._card_box.children)
-
-
-def outputs_text(root: widgets.Widget) -> str:
-    """All text written to the Output widgets under `root`."""
-    return "".join(o.get("text", "") for w in find(root, widgets.Output) for o in w.outputs)

@@ -5,6 +5,7 @@ import uuid
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import START, StateGraph
 from langgraph.types import Command
 from pydantic import ValidationError
 
@@ -249,7 +250,10 @@ def test_last_tool_calls_reads_only_a_final_ai_message():
     assert last_tool_calls({}) == []
 
 
-def test_review_state_declares_approved_calls():
+def test_review_state_keeps_the_approved_calls_a_node_returns():
     # an undeclared key would be dropped silently, and execute would find nothing to run
-    assert "approved_calls" in ReviewState.__annotations__
-    assert "messages" in ReviewState.__annotations__
+    approved = [{"name": "lookup_inventory", "args": LOOKUP[1], "id": "c1", "type": "tool_call"}]
+    builder = StateGraph(ReviewState)
+    builder.add_node("review", lambda state: {"approved_calls": approved})
+    builder.add_edge(START, "review")
+    assert builder.compile().invoke({"messages": []})["approved_calls"] == approved

@@ -14,18 +14,13 @@ def store() -> InventoryStore:
     return InventoryStore()
 
 
-@pytest.fixture
-def tools(store):
-    return {tool.name: tool for tool in make_tools(store)}
-
-
 def order_tool(store: InventoryStore):
     return next(tool for tool in make_tools(store) if tool.name == "create_purchase_order")
 
 
-def test_make_tools_gives_the_three_scenario_tools(tools):
-    assert sorted(tools) == ["create_purchase_order", "lookup_inventory", "send_notification"]
-    assert all(tool.description for tool in tools.values())
+def test_make_tools_gives_the_three_scenario_tools(tools_by_name):
+    assert sorted(tools_by_name) == ["create_purchase_order", "lookup_inventory", "send_notification"]
+    assert all(tool.description for tool in tools_by_name.values())
 
 
 # -- seed ------------------------------------------------------------------------------
@@ -54,23 +49,23 @@ def test_a_fresh_store_has_no_orders_outbox_or_runs(store):
 
 
 # -- each tool's effect -----------------------------------------------------------------
-def test_lookup_reports_units_and_writes_nothing_but_the_run_log(store, tools):
-    result = tools["lookup_inventory"].invoke({"item": "gadget-y", "warehouse": "NY-02"})
+def test_lookup_reports_units_and_writes_nothing_but_the_run_log(store, tools_by_name):
+    result = tools_by_name["lookup_inventory"].invoke({"item": "gadget-y", "warehouse": "NY-02"})
     assert result == "gadget-y in NY-02: 3 units in stock."
     assert store.purchase_orders() == []
     assert store.outbox() == []
     assert store.tool_runs() == [{"tool": "lookup_inventory", "args": {"item": "gadget-y", "warehouse": "NY-02"}}]
 
 
-def test_purchase_order_writes_exactly_one_row(store, tools):
-    result = tools["create_purchase_order"].invoke({"item": "widget-x", "qty": 100, "vendor": "Acme Supply"})
+def test_purchase_order_writes_exactly_one_row(store, tools_by_name):
+    result = tools_by_name["create_purchase_order"].invoke({"item": "widget-x", "qty": 100, "vendor": "Acme Supply"})
     assert result == "Purchase order PO-0001 created: 100 x widget-x from Acme Supply."
     assert store.purchase_orders() == [{"id": 1, "item": "widget-x", "qty": 100, "vendor": "Acme Supply"}]
     assert store.outbox() == []
 
 
-def test_purchase_orders_are_numbered_in_order(store, tools):
-    order = tools["create_purchase_order"]
+def test_purchase_orders_are_numbered_in_order(store, tools_by_name):
+    order = tools_by_name["create_purchase_order"]
     first = order.invoke({"item": "widget-x", "qty": 1, "vendor": "Acme Supply"})
     second = order.invoke({"item": "gadget-y", "qty": 2, "vendor": "Globex"})
     assert "PO-0001" in first and "PO-0002" in second
@@ -80,20 +75,20 @@ def test_purchase_orders_are_numbered_in_order(store, tools):
     ]
 
 
-def test_purchase_order_does_not_change_stock(store, tools):
-    tools["create_purchase_order"].invoke({"item": "widget-x", "qty": 100, "vendor": "Acme Supply"})
+def test_purchase_order_does_not_change_stock(store, tools_by_name):
+    tools_by_name["create_purchase_order"].invoke({"item": "widget-x", "qty": 100, "vendor": "Acme Supply"})
     assert store.stock("widget-x", "SF-01") == 7
 
 
-def test_notification_writes_exactly_one_outbox_row(store, tools):
-    result = tools["send_notification"].invoke({"channel": "email", "message": "Stock is low."})
+def test_notification_writes_exactly_one_outbox_row(store, tools_by_name):
+    result = tools_by_name["send_notification"].invoke({"channel": "email", "message": "Stock is low."})
     assert result == "Notification N-0001 sent via email: Stock is low."
     assert store.outbox() == [{"id": 1, "channel": "email", "message": "Stock is low."}]
     assert store.purchase_orders() == []
 
 
-def test_qty_given_as_a_numeric_string_is_coerced_by_the_schema(store, tools):
-    tools["create_purchase_order"].invoke({"item": "widget-x", "qty": "50", "vendor": "Acme Supply"})
+def test_qty_given_as_a_numeric_string_is_coerced_by_the_schema(store, tools_by_name):
+    tools_by_name["create_purchase_order"].invoke({"item": "widget-x", "qty": "50", "vendor": "Acme Supply"})
     assert store.purchase_orders()[0]["qty"] == 50
 
 
@@ -123,8 +118,8 @@ def test_qty_given_as_a_numeric_string_is_coerced_by_the_schema(store, tools):
         "notify-blank",
     ],
 )
-def test_bad_arguments_return_error_text_and_write_no_row(store, tools, tool, args, expected):
-    result = tools[tool].invoke(args)
+def test_bad_arguments_return_error_text_and_write_no_row(store, tools_by_name, tool, args, expected):
+    result = tools_by_name[tool].invoke(args)
     assert result.startswith("Error: ")
     assert expected in result
     assert store.purchase_orders() == []
@@ -132,31 +127,31 @@ def test_bad_arguments_return_error_text_and_write_no_row(store, tools, tool, ar
     assert store.tool_runs() == [{"tool": tool, "args": args}]  # the attempt is still logged
 
 
-def test_unknown_item_error_lists_the_known_items(tools):
-    result = tools["lookup_inventory"].invoke({"item": "gizmo-q", "warehouse": "SF-01"})
+def test_unknown_item_error_lists_the_known_items(tools_by_name):
+    result = tools_by_name["lookup_inventory"].invoke({"item": "gizmo-q", "warehouse": "SF-01"})
     assert "Known items: gadget-y, sprocket-z, widget-x." in result
 
 
-def test_unknown_warehouse_error_lists_the_known_warehouses(tools):
-    result = tools["lookup_inventory"].invoke({"item": "widget-x", "warehouse": "LA-03"})
+def test_unknown_warehouse_error_lists_the_known_warehouses(tools_by_name):
+    result = tools_by_name["lookup_inventory"].invoke({"item": "widget-x", "warehouse": "LA-03"})
     assert "Known warehouses: NY-02, SF-01." in result
 
 
-def test_a_channel_outside_the_enum_is_refused_before_the_tool_runs(store, tools):
+def test_a_channel_outside_the_enum_is_refused_before_the_tool_runs(store, tools_by_name):
     with pytest.raises(ValidationError, match="channel"):
-        tools["send_notification"].invoke({"channel": "fax", "message": "hi"})
+        tools_by_name["send_notification"].invoke({"channel": "fax", "message": "hi"})
     assert store.outbox() == []
     assert store.tool_runs() == []
 
 
-def test_a_non_numeric_qty_is_refused_before_the_tool_runs(store, tools):
+def test_a_non_numeric_qty_is_refused_before_the_tool_runs(store, tools_by_name):
     with pytest.raises(ValidationError, match="qty"):
-        tools["create_purchase_order"].invoke({"item": "widget-x", "qty": "lots", "vendor": "Acme Supply"})
+        tools_by_name["create_purchase_order"].invoke({"item": "widget-x", "qty": "lots", "vendor": "Acme Supply"})
     assert store.tool_runs() == []
 
 
 # -- the run log ------------------------------------------------------------------------
-def test_tool_runs_log_every_run_in_order(store, tools):
+def test_tool_runs_log_every_run_in_order(store, tools_by_name):
     calls = [
         ("lookup_inventory", {"item": "widget-x", "warehouse": "SF-01"}),
         ("create_purchase_order", {"item": "widget-x", "qty": 100, "vendor": "Acme Supply"}),
@@ -164,7 +159,7 @@ def test_tool_runs_log_every_run_in_order(store, tools):
         ("lookup_inventory", {"item": "widget-x", "warehouse": "SF-01"}),
     ]
     for name, args in calls:
-        tools[name].invoke(args)
+        tools_by_name[name].invoke(args)
     assert store.tool_runs() == [{"tool": name, "args": args} for name, args in calls]
     assert len(store.purchase_orders()) == 1
     assert len(store.outbox()) == 1
@@ -181,9 +176,9 @@ def test_two_in_memory_stores_are_independent():
 def test_file_backed_stores_on_one_path_see_the_same_rows(tmp_path):
     path = tmp_path / "inventory.db"
     writer, reader = InventoryStore(path), InventoryStore(str(path))
-    tools = {tool.name: tool for tool in make_tools(writer)}
-    tools["create_purchase_order"].invoke({"item": "widget-x", "qty": 100, "vendor": "Acme Supply"})
-    tools["send_notification"].invoke({"channel": "sms", "message": "Ordered."})
+    by_name = {tool.name: tool for tool in make_tools(writer)}
+    by_name["create_purchase_order"].invoke({"item": "widget-x", "qty": 100, "vendor": "Acme Supply"})
+    by_name["send_notification"].invoke({"channel": "sms", "message": "Ordered."})
 
     assert (
         reader.purchase_orders()
@@ -213,16 +208,16 @@ def test_writes_from_both_stores_interleave_with_unique_ids(tmp_path):
 
 
 # -- schemas the model and the review form see ------------------------------------------
-def test_tool_schemas_name_types_and_required_arguments(tools):
-    lookup = tools["lookup_inventory"].tool_call_schema.model_json_schema()
-    order = tools["create_purchase_order"].tool_call_schema.model_json_schema()
+def test_tool_schemas_name_types_and_required_arguments(tools_by_name):
+    lookup = tools_by_name["lookup_inventory"].tool_call_schema.model_json_schema()
+    order = tools_by_name["create_purchase_order"].tool_call_schema.model_json_schema()
     assert lookup["required"] == ["item", "warehouse"]
     assert order["required"] == ["item", "qty", "vendor"]
     assert order["properties"]["qty"]["type"] == "integer"
     assert order["properties"]["vendor"]["type"] == "string"
 
 
-def test_notification_channel_is_an_enum(tools):
-    schema = tools["send_notification"].tool_call_schema.model_json_schema()
+def test_notification_channel_is_an_enum(tools_by_name):
+    schema = tools_by_name["send_notification"].tool_call_schema.model_json_schema()
     assert schema["properties"]["channel"]["enum"] == ["email", "slack", "sms"]
     assert schema["required"] == ["channel", "message"]

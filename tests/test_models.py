@@ -12,7 +12,8 @@ import pytest
 from langchain_core.tools import tool
 
 import hitl_widgets
-from hitl_widgets.models import ModelConnectionError, get_chat_model
+from hitl_widgets.errors import ModelConnectionError
+from hitl_widgets.models import get_chat_model
 
 SECRET = "sk-local-secret-never-print-1234"
 CALL_MODES = ["invoke", "stream", "ainvoke", "astream"]

@@ -141,12 +141,10 @@ WRONG_KEY = "sk-fake-wrong-key-" + "0b6a2c9d4e1f7a8c"
 def everything_shown(panel) -> str:
     """All a reviewer or a notebook could see of a panel: its text, every widget's value, its outputs."""
     import ipywidgets as widgets
+    from widget_tree import walk
 
     parts = [str(panel), repr(panel)]
-    stack = [panel]
-    while stack:
-        widget = stack.pop()
-        stack.extend(getattr(widget, "children", ()))
+    for widget in walk(panel):
         for trait in ("value", "description", "tooltip", "placeholder", "options"):
             if widget.has_trait(trait):
                 parts.append(repr(getattr(widget, trait)))

@@ -20,9 +20,9 @@ from langgraph.pregel.remote import RemoteGraph
 from langgraph_sdk import get_sync_client
 
 from hitl_widgets import ApprovalPanel
+from hitl_widgets.errors import RemoteThreadError, ServerError
 from hitl_widgets.inventory import InventoryStore
-from hitl_widgets.remote import RemoteThreadError
-from hitl_widgets.server import LocalServer, ServerError
+from hitl_widgets.local_server import LocalServer
 
 REQUEST = "Check warehouse SF-01 for 'widget-x'. If stock is below 10 units, order 100 from 'Acme Supply'."
 GRAPH = "inventory_agent"
@@ -112,7 +112,7 @@ def test_server_dies_with_the_process_that_started_it(tmp_path):
         pytest.skip("the parent-death signal is Linux only")
     script = (
         "import json, time\n"
-        "from hitl_widgets.server import LocalServer\n"
+        "from hitl_widgets.local_server import LocalServer\n"
         "s = LocalServer().start()\n"
         "print(json.dumps({'pid': s.pid, 'port': s.port}), flush=True)\n"
         "time.sleep(600)\n"
@@ -282,7 +282,7 @@ def test_a_bad_edit_is_refused_before_it_reaches_the_server(server, store):
     runs, tool_runs = run_count(server, thread_id), len(store.tool_runs())
     call = pending.value["tool_call"]
     panel.decide({"type": "edit", "edited_action": {"name": call["name"], "args": {**call["args"], "rush": True}}})
-    assert "rush" in str(panel) and not panel.decisions
+    assert "edited_action.args.rush: Extra inputs are not permitted" in str(panel) and not panel.decisions
     panel.decide({"type": "approve"}, "0" * 32)  # an id that never was
     assert "Unknown id" in str(panel) and not panel.decisions
     assert run_count(server, thread_id) == runs, "no run was sent to the server"
@@ -372,7 +372,7 @@ def test_two_kernels_answering_at_once_run_the_tool_once(server, store, two_kern
 def test_served_messages_become_langchain_messages():
     from langchain_core.messages import AIMessage, HumanMessage
 
-    from hitl_widgets.remote import to_messages
+    from hitl_widgets._remote import to_messages
 
     call = {"name": "lookup_inventory", "args": {"item": "widget-x"}, "id": "call_1", "type": "tool_call"}
     values = {
@@ -389,8 +389,8 @@ def test_server_error_events_map_to_the_errors_a_local_graph_raises():
     from langgraph.errors import UnknownInterruptError
     from langgraph.pregel.remote import RemoteException
 
-    from hitl_widgets.protocol import DecisionError
-    from hitl_widgets.remote import _run_error
+    from hitl_widgets._remote import _run_error
+    from hitl_widgets.errors import DecisionError
 
     stale = _run_error({"error": "UnknownInterruptError", "message": "An internal error occurred"}, "t")
     assert isinstance(stale, UnknownInterruptError)

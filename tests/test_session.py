@@ -25,11 +25,10 @@ from panel_support import (
 )
 
 from hitl_widgets import OfflineChatModel
+from hitl_widgets._session import Session
+from hitl_widgets.errors import DecisionError, ModelConnectionError, SessionError, StaleDecision
 from hitl_widgets.graphs import build_review_graph
 from hitl_widgets.inventory import InventoryStore, make_tools
-from hitl_widgets.models import ModelConnectionError
-from hitl_widgets.protocol import DecisionError
-from hitl_widgets.session import Session, SessionError, StaleDecision
 
 EDIT_50 = {
     "type": "edit",

@@ -17,6 +17,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from hitl_widgets.models import MODEL_VARIABLES
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
 SOLUTION_NAME = re.compile(r"^\d{2}-[a-z0-9-]+\.py$")
@@ -92,7 +94,7 @@ def test_solution_passes_self_check(solution: Path) -> None:
     assert checks, f"{notebook_path.name} has no self-check cell printing {PASSED!r}"
 
     env = {**os.environ, "HITL_OFFLINE": "1"}
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
+    for name in MODEL_VARIABLES:
         env.pop(name, None)
     client = NotebookClient(
         notebook,

@@ -11,7 +11,9 @@ import openai
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 
-from .models import OPENAI_DEFAULT_BASE_URL, ModelConnectionError
+from .errors import ModelConnectionError
+
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 OFFLINE_HINT = "or set HITL_OFFLINE=1 to work offline."
 

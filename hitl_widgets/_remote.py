@@ -22,25 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import BaseMessage, messages_from_dict
+from langchain_core.runnables import RunnableConfig
 from langgraph.errors import UnknownInterruptError
 from langgraph.pregel.remote import RemoteException, RemoteGraph
 from langgraph.types import Command, StateSnapshot
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
-from .protocol import DecisionError
-
-STRICT_RESUME = "__pregel_strict_resume"
-
-
-class RemoteThreadError(RuntimeError):
-    """The server refused a request about a thread; nothing was sent to the graph."""
-
-
-class RemoteAnswerRefused(DecisionError):
-    """The served graph's `response_schema` refused an answer; nothing was saved."""
+from .errors import STRICT_RESUME, RemoteAnswerRefused, RemoteThreadError
 
 
 def is_remote(graph: Any) -> bool:
@@ -63,7 +54,7 @@ def _empty_snapshot(config: Mapping[str, Any]) -> StateSnapshot:
     return StateSnapshot(
         values={},
         next=(),
-        config=dict(config),
+        config=cast(RunnableConfig, dict(config)),
         metadata=None,
         created_at=None,
         parent_config=None,
@@ -130,7 +121,7 @@ class RemoteThread:
             inputs = None
         thread_id = self._thread_id(config)
         try:
-            for part in self.client.runs.stream(
+            for part in self.client.runs.stream(  # type: ignore[call-overload]  # modes are checked strings
                 thread_id,
                 self.assistant_id,
                 input=inputs,
@@ -163,7 +154,7 @@ class RemoteThread:
 def _detail(error: Exception) -> str:
     response = getattr(error, "response", None)
     try:
-        return str(response.json().get("detail", error))
+        return str(response.json().get("detail", error))  # type: ignore[union-attr]  # None raises: caught
     except Exception:
         return str(error)
 

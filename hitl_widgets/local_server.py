@@ -31,14 +31,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from .errors import ServerError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "langgraph.json"
-
-
-class ServerError(RuntimeError):
-    """The server did not start (or stopped); the message ends with the tail of its log."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -58,7 +56,7 @@ def _langgraph_cli() -> list[str]:
         return [found]
     raise ServerError(
         "The `langgraph` command is not installed. Install the server packages with "
-        "`make serve` or `.venv/bin/pip install -r requirements-serve.txt`."
+        "`make serve` or `.venv/bin/pip install -r requirements-serve.txt -c requirements.lock`."
     )
 
 
@@ -111,7 +109,7 @@ class LocalServer:
         self.store_path: Path | None = None
         self.graphs: list[str] = []
         self._process: subprocess.Popen | None = None
-        self._log = None
+        self._log: IO[bytes] | None = None
 
     # -- what a caller reads --------------------------------------------------------
     @property
@@ -201,9 +199,10 @@ class LocalServer:
             str((base / dep).resolve()) if dep.startswith(".") else dep for dep in data.get("dependencies", [])
         ]
         self.graphs = list(graphs)
-        path = self.workdir / "langgraph.json"
-        path.write_text(json.dumps(data, indent=2))
-        return path
+        assert self.workdir is not None, "start() makes the folder first"
+        written = self.workdir / "langgraph.json"
+        written.write_text(json.dumps(data, indent=2))
+        return written
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -235,6 +234,7 @@ class LocalServer:
             "--server-log-level",
             "WARNING",
         ]
+        assert self.log_path is not None, "start() makes the folder first"
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - the server writes to it until stop() closes it
         options: dict[str, Any] = {}
         if os.name == "posix":
@@ -253,6 +253,7 @@ class LocalServer:
 
     def _wait_until_ready(self) -> bool:
         deadline = time.monotonic() + self.startup_timeout
+        assert self._process is not None, "_spawn() runs first"
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 return False

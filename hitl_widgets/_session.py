@@ -15,7 +15,7 @@ and everything it decides happens here, where a test can call it directly.
   runs the failed step again.
 - `decisions` is the log: one `DecisionRecord` per decision sent.
 - A `RemoteGraph` (a graph served by LangGraph's API server) is driven the same way,
-  through `hitl_widgets.remote.RemoteThread`, which makes the server itself refuse a
+  through `hitl_widgets._remote.RemoteThread`, which makes the server itself refuse a
   stale resume, so the guarantees hold across processes too.
 """
 
@@ -32,34 +32,25 @@ from langchain_core.messages import AIMessageChunk, HumanMessage
 from langchain_core.tools import BaseTool
 from langgraph.errors import UnknownInterruptError, is_invalid_resume
 from langgraph.types import Command
+from pydantic import ValidationError
 
-from .protocol import EXAMPLES, DecisionError
-from .remote import RemoteAnswerRefused, RemoteThread, RemoteThreadError, is_remote
-from .requests import (
-    BATCHED,
-    OTHER,
-    ReviewRequest,
-    check_action,
-    check_answer,
-    final_answer,
-    read_requests,
-    resume_value,
-    tools_in_graph,
+from ._answers import check_action, check_answer, resume_value
+from ._graph_tools import tools_in_graph
+from ._remote import RemoteThread, is_remote
+from ._review_requests import BATCHED, OTHER, ReviewRequest, final_answer, read_requests
+from .errors import (
+    STRICT_RESUME,
+    DecisionError,
+    RemoteAnswerRefused,
+    RemoteThreadError,
+    SessionError,
+    StaleDecision,
+    describe_validation_error,
 )
+from .protocol import EXAMPLES
 
 EventHandler = Callable[[str, Any], None]
 """Called while a graph runs: `("node", name)` as a node starts, `("token", text)` as the model streams."""
-
-STRICT_RESUME = "__pregel_strict_resume"
-"""LangGraph's own check (the key its server sets): refuse a resume naming no pending interrupt."""
-
-
-class SessionError(RuntimeError):
-    """The session refused to do something; nothing was sent to the graph."""
-
-
-class StaleDecision(SessionError):
-    """A decision for an interrupt that is no longer pending; nothing was sent."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +235,7 @@ class Session:
                 return self._outcome(snapshot, status="waiting")
             value = resume_value(request, decisions)
             records = self._log_entries(request, decisions)
-            command = Command(resume={request.interrupt_id: value})
+            command: Command = Command(resume={request.interrupt_id: value})
             try:
                 return self._stream(command, on_event, records=records)
             finally:
@@ -366,7 +357,7 @@ class Session:
             )
         return entries
 
-    def _stream(self, inputs: Any, on_event: EventHandler | None, records: list[DecisionRecord] = ()) -> Outcome:
+    def _stream(self, inputs: Any, on_event: EventHandler | None, records: Sequence[DecisionRecord] = ()) -> Outcome:
         config = self._config
         if isinstance(inputs, Command):
             config = {**config, "configurable": {**config["configurable"], STRICT_RESUME: True}}
@@ -384,12 +375,10 @@ class Session:
         except RemoteThreadError as error:  # the server refused the run: nothing was sent
             raise SessionError(str(error)) from None
         except Exception as error:
-            if is_invalid_resume(error):
-                problem = error.errors()[0]
-                where = ".".join(str(part) for part in problem["loc"])
+            if is_invalid_resume(error):  # a pydantic ValidationError from the interrupt's response_schema
+                problem = describe_validation_error(error) if isinstance(error, ValidationError) else str(error)
                 raise DecisionError(
-                    f"The graph refused the answer ({where + ': ' if where else ''}{problem['msg']}); "
-                    "nothing was saved and the question is still open."
+                    f"The graph refused the answer ({problem}); nothing was saved and the question is still open."
                 ) from None
             failure = error
         self._records.extend(records)

@@ -7,9 +7,11 @@ from langchain_core.messages import AIMessage
 from langgraph.types import Interrupt
 from panel_support import ORDER, TWO_ITEMS, agent, config, question_graph
 
-from hitl_widgets.inventory import InventoryStore, make_tools
-from hitl_widgets.protocol import DecisionError, review_request
-from hitl_widgets.requests import (
+from hitl_widgets._answers import check_action, check_answer, resume_value
+from hitl_widgets._forms import collect_args, form_fields, parse_json
+from hitl_widgets._graph_tools import tools_in_graph
+from hitl_widgets._json_schemas import model_from_schema
+from hitl_widgets._review_requests import (
     BATCHED,
     KIT,
     OTHER,
@@ -17,19 +19,13 @@ from hitl_widgets.requests import (
     TUTORIAL,
     Action,
     ReviewRequest,
-    check_action,
-    check_answer,
-    collect_args,
     final_answer,
-    form_fields,
-    model_from_schema,
-    parse_json,
     read_request,
     read_requests,
     request_kind,
-    resume_value,
-    tools_in_graph,
 )
+from hitl_widgets.inventory import InventoryStore
+from hitl_widgets.protocol import DecisionError, review_request
 
 ORDER_CALL = {
     "name": "create_purchase_order",
@@ -40,11 +36,6 @@ EDIT_50 = {
     "type": "edit",
     "edited_action": {"name": "create_purchase_order", "args": {"item": "widget-x", "qty": 50, "vendor": "Acme"}},
 }
-
-
-@pytest.fixture
-def tools():
-    return {tool.name: tool for tool in make_tools(InventoryStore())}
 
 
 def paused(mode: str, text: str = TWO_ITEMS):
@@ -187,24 +178,27 @@ ORDER_ACTION = Action(ORDER_CALL["name"], ORDER_CALL["args"], "call_1")
         ({"type": "respond", "message": "x"}, "not allowed"),
     ],
 )
-def test_bad_decisions_are_refused_with_a_clear_message(tools, decision, problem):
+def test_bad_decisions_are_refused_with_a_clear_message(tools_by_name, decision, problem):
     with pytest.raises(DecisionError, match=problem):
-        check_action(decision, ORDER_ACTION, tools)
+        check_action(decision, ORDER_ACTION, tools_by_name)
 
 
-def test_good_edit_comes_back_clean(tools):
-    assert check_action(EDIT_50, ORDER_ACTION, tools) == EDIT_50
+def test_good_edit_comes_back_clean(tools_by_name):
+    assert check_action(EDIT_50, ORDER_ACTION, tools_by_name) == EDIT_50
 
 
-def test_a_tool_the_graph_does_not_have_can_be_rejected_but_not_approved(tools):
+def test_a_tool_the_graph_does_not_have_can_be_rejected_but_not_approved(tools_by_name):
     ghost = Action("drop_tables", {}, "call_9", allowed=("approve", "reject"))
     with pytest.raises(DecisionError, match="no tool named 'drop_tables'"):
-        check_action({"type": "approve"}, ghost, tools)
-    assert check_action({"type": "reject", "message": "no"}, ghost, tools) == {"type": "reject", "message": "no"}
+        check_action({"type": "approve"}, ghost, tools_by_name)
+    assert check_action({"type": "reject", "message": "no"}, ghost, tools_by_name) == {
+        "type": "reject",
+        "message": "no",
+    }
 
 
-def test_without_the_tool_the_request_schema_still_checks_edits(tools):
-    value = review_request(ORDER_CALL, tools["create_purchase_order"])
+def test_without_the_tool_the_request_schema_still_checks_edits(tools_by_name):
+    value = review_request(ORDER_CALL, tools_by_name["create_purchase_order"])
     request = read_request(Interrupt(value, id="b" * 32), tools={})
     bad = {
         "type": "edit",
@@ -240,7 +234,7 @@ def test_answers_to_other_interrupts_are_checked_against_their_schema():
 
 
 # -- forms -----------------------------------------------------------------------------------
-def test_form_fields_follow_the_schema(tools):
+def test_form_fields_follow_the_schema(tools_by_name):
     schema = {
         "type": "object",
         "required": ["item", "qty", "price", "rush", "channel"],
