@@ -15,27 +15,38 @@ from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.offline import OfflineChatModel
 from hitl_widgets.persistence import open_checkpointer
 
-WORKER = Path(__file__).with_name("approval_worker.py")
+WORKER = Path(__file__).resolve().parents[1] / "notebooks" / "approval_worker.py"  # the one notebooks 08 and 09 run
 CYCLES = 20
 
 
 def start_worker(checkpoints: str, store: Path, *options: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, str(WORKER), checkpoints, str(store), *options],
+        [sys.executable, str(WORKER), "--store", str(store), *options],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "HITL_OFFLINE": "1"},
+        env={**os.environ, "HITL_OFFLINE": "1", "HITL_CHECKPOINTS": checkpoints},
     )
 
 
 def read_events(worker: subprocess.Popen, count: int) -> list[dict]:
     """The worker's next `count` events; a worker that dies first fails the test."""
     events = []
-    for _ in range(count):
+    while len(events) < count:
         line = worker.stdout.readline()
         assert line, f"worker exited with {worker.wait()} before reporting"
-        events.append(json.loads(line))
+        if line.startswith("{"):  # the model's one-line announcement is not an event
+            events.append(json.loads(line))
     return events
+
+
+def paused_id(event: dict) -> str:
+    (waiting,) = event["waiting"]
+    return waiting["id"]
+
+
+def paused_tool(event: dict) -> str:
+    (waiting,) = event["waiting"]
+    return waiting["tool_call"]["name"]
 
 
 def decision_log(checkpoints: str, store: Path, thread: str) -> tuple[list[dict], tuple]:
@@ -82,9 +93,9 @@ def test_pending_approval_survives_sigkill_every_cycle(tmp_path):
         kill(worker)
         worker = start_worker(checkpoints, store_path, "--resume", f"thread-{cycle - 1}", "--pause", f"thread-{cycle}")
         resumed, next_paused = read_events(worker, 2)
-        assert resumed["found"] == [paused["id"]], f"cycle {cycle}: the pending approval was lost"
-        assert resumed["interrupts"] == 0 and "PO-" in resumed["answer"]
-        assert next_paused["tool"] == "create_purchase_order"
+        assert resumed["found"] == [paused_id(paused)], f"cycle {cycle}: the pending approval was lost"
+        assert resumed["event"] == "done" and "PO-" in resumed["answer"]
+        assert paused_tool(next_paused) == "create_purchase_order"
         paused = next_paused
     kill(worker)
 
@@ -108,14 +119,14 @@ def test_one_worker_pauses_another_resumes_on_postgres(tmp_path, postgres_url):
     thread, store_path = f"pg-{uuid.uuid4().hex}", tmp_path / "store.sqlite"
     first = start_worker(postgres_url, store_path, "--pause", thread)
     (paused,) = read_events(first, 1)
-    assert paused["tool"] == "create_purchase_order"
+    assert paused_tool(paused) == "create_purchase_order"
     second = start_worker(postgres_url, store_path, "--resume", thread)
     (resumed,) = read_events(second, 1)
     assert second.wait(timeout=60) == 0
     kill(first)
 
-    assert resumed["found"] == [paused["id"]]
-    assert resumed["interrupts"] == 0 and "PO-0001" in resumed["answer"]
+    assert resumed["found"] == [paused_id(paused)]
+    assert resumed["event"] == "done" and "PO-0001" in resumed["answer"]
     runs = [r["tool"] for r in InventoryStore(store_path).tool_runs()]
     assert runs == ["lookup_inventory", "create_purchase_order"], "each approved call ran exactly once"
 
