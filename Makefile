@@ -1,10 +1,13 @@
-# Everything runs from the project's own .venv, created and filled on first use.
+# Everything runs from the project's own .venv, created and filled on first use, from the exact
+# versions in requirements.lock (the ones the saved notebook outputs were made with).
 PYTHON := $(shell command -v python3.11 || echo python3)
 VENV := .venv
+PIP := $(VENV)/bin/python -m pip install -c requirements.lock
 INSTALLED := $(VENV)/.installed
 SERVE_INSTALLED := $(VENV)/.installed-serve
+DEV_INSTALLED := $(VENV)/.installed-dev
 
-.PHONY: lab test e2e serve bench
+.PHONY: lab test e2e serve bench lint lock
 
 # Root (a container, a CI box) needs --allow-root; everyone else gets the plain command.
 lab: $(INSTALLED)
@@ -12,30 +15,46 @@ lab: $(INSTALLED)
 
 # Offline, strict nbval over every notebook, and the unit tests. PostgreSQL (for the
 # production lesson) is started on 127.0.0.1 when Debian's postgresql is installed.
-test: $(INSTALLED) $(SERVE_INSTALLED)
+test: $(DEV_INSTALLED)
 	POSTGRES_URL="$$(scripts/postgres.sh start)" HITL_OFFLINE=1 $(VENV)/bin/python -m pytest
 
 # Browser tests: JupyterLab on 127.0.0.1 with a random token, clicked through in Debian's
 # Chromium (/usr/bin/chromium) by Playwright. Offline; never downloads a browser.
-e2e: $(INSTALLED) $(SERVE_INSTALLED)
+e2e: $(DEV_INSTALLED)
 	HITL_OFFLINE=1 $(VENV)/bin/python -m pytest tests/e2e -m e2e
 
 # The kit's agent behind LangGraph's local API server (in memory, no Docker, no account).
-serve: $(INSTALLED) $(SERVE_INSTALLED)
+serve: $(SERVE_INSTALLED)
 	$(VENV)/bin/langgraph dev --no-browser --no-reload --host 127.0.0.1
 
 # The kit's performance against its own floor, as one table (reports; never fails on a number).
-bench: $(INSTALLED) $(SERVE_INSTALLED)
+bench: $(DEV_INSTALLED)
 	POSTGRES_URL="$$(scripts/postgres.sh start)" HITL_OFFLINE=1 $(VENV)/bin/python bench/run.py
 
-# Reinstall only when the requirements change (the stamp is older than them).
-$(INSTALLED): requirements.txt pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install -r requirements.txt
+# Lint and format (code and notebooks), types of the package, and the lock against the requirements.
+lint: $(DEV_INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy hitl_widgets
+	$(VENV)/bin/python scripts/check_lock.py
+
+# Re-resolve requirements.lock from the requirements files (all platforms, Python 3.11+).
+lock: $(DEV_INSTALLED)
+	$(VENV)/bin/uv pip compile --universal --python-version 3.11 --no-header \
+		--no-emit-package hitl-widgets requirements-dev.txt -o requirements.lock
+
+# Reinstall only when the requirements or the lock change (the stamp is older than them).
+$(INSTALLED): requirements.txt requirements.lock pyproject.toml | $(VENV)/bin/python
+	$(PIP) -r requirements.txt
 	touch $@
 
-# The API server's packages are heavier; `make lab` does without them.
+# The API server's packages are heavier; `make lab` does without them (notebook 10 needs them).
 $(SERVE_INSTALLED): requirements-serve.txt $(INSTALLED)
-	$(VENV)/bin/python -m pip install -r requirements.txt -r requirements-serve.txt
+	$(PIP) -r requirements.txt -r requirements-serve.txt
+	touch $@
+
+$(DEV_INSTALLED): requirements-dev.txt $(SERVE_INSTALLED)
+	$(PIP) -r requirements-dev.txt
 	touch $@
 
 $(VENV)/bin/python:

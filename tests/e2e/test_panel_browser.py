@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOT = REPO / "docs" / "panel.png"
+SCREENSHOT = REPO / "tests" / "e2e" / "artifacts" / "panel.png"  # ignored by git; copy to docs/ on purpose
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_invalid_json_in_the_raw_view_is_refused_and_nothing_runs(demo):
 
 
 def test_screenshot_of_the_panel_for_the_readme(demo):
-    """A real screenshot from this run (docs/panel.png, shown in the README): a card mid-review."""
+    """A real screenshot from this run, a card mid-review: `cp tests/e2e/artifacts/panel.png docs/` for the README."""
     notebook, panel = demo
     panel.button(panel.card("lookup_inventory"), "Approve").click()
     order = panel.card("create_purchase_order")
