@@ -39,7 +39,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 # -- Deep Agents: interrupt_on on the main agent's own tool
 def deep_agent(sent: list[dict], subagent: bool = False):
-    from deepagents import create_deep_agent
+    create_deep_agent = pytest.importorskip("deepagents").create_deep_agent  # not in requirements.txt yet
 
     @tool
     def send_report(recipient: str, summary: str) -> str:
@@ -106,7 +106,7 @@ def test_deep_agent_subagent_tool_approve():
 
 # -- langgraph-supervisor: the worker's booking tool is gated
 def supervised(bookings: list[str]):
-    from langgraph_supervisor import create_supervisor
+    create_supervisor = pytest.importorskip("langgraph_supervisor").create_supervisor  # not in requirements.txt yet
 
     @tool
     def book_flight(from_airport: str, to_airport: str) -> str:
@@ -159,7 +159,8 @@ def test_supervisor_gated_worker_reject():
 # -- MCP adapters: a stdio MCP server's tool behind the middleware
 @pytest.fixture
 def mcp_agent(tmp_path):
-    from langchain_mcp_adapters.client import MultiServerMCPClient
+    client_module = pytest.importorskip("langchain_mcp_adapters.client")  # not in requirements.txt yet
+    MultiServerMCPClient = client_module.MultiServerMCPClient
 
     log = tmp_path / "mcp.log"
     server = Path(__file__).with_name("mcp_server.py")
