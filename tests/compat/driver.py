@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -18,6 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
+from widget_tree import cards, find, shown
 
 from hitl_widgets import ApprovalPanel
 
@@ -103,25 +104,7 @@ def state(panel: ApprovalPanel) -> dict[str, Any]:
     return panel._session._graph.get_state(panel._session.config).values
 
 
-# -- walking the widgets ---------------------------------------------------------------------
-def shown(widget: widgets.Widget) -> Iterator[widgets.Widget]:
-    """The widget and its shown descendants (a hidden box hides what it holds)."""
-    layout = getattr(widget, "layout", None)
-    if layout is not None and layout.display == "none":
-        return
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from shown(child)
-
-
-def find(root: widgets.Widget, kind: type, description: str | None = None) -> list[Any]:
-    return [w for w in shown(root) if isinstance(w, kind) and (description is None or w.description == description)]
-
-
-def cards(panel: ApprovalPanel) -> list[widgets.VBox]:
-    return list(panel._card_box.children)
-
-
+# -- walking the widgets (the tree helpers live in tests/widget_tree.py) -------------------
 def card(panel: ApprovalPanel, number: int = 0) -> widgets.VBox:
     found = cards(panel)
     assert len(found) > number, f"no card {number}: {len(found)} shown.\n{panel}"
