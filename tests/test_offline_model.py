@@ -639,3 +639,19 @@ def test_the_answer_says_when_a_channel_is_the_kits_default(model, tools):
     assert "the kit's default channel" in answer.content
     _, named = run_to_answer(model, tools, NOTIFY_REQUEST)
     assert "default channel" not in named.content
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Check warehouse SF-01 for 'widget-x'. If under 10 units, buy 100 from 'Acme Supply' and tell the team.",
+        "Check widget-x in SF-01. If stock is less than 10 units, reorder 100 from Acme Supply, then alert the team.",
+        "Check widget-x in SF-01. If fewer than 10 units, create a PO for 100 units from vendor 'Acme Supply' "
+        "and let the team know.",
+    ],
+)
+def test_the_phrasing_table_s_scenario_synonyms(model, tools, store, text):
+    messages, _ = run_to_answer(model, tools, text)
+    plan = [names(m) for m in messages if isinstance(m, AIMessage) and m.tool_calls]
+    assert plan == [["lookup_inventory"], ["create_purchase_order"], ["send_notification"]]
+    assert store.purchase_orders() == [{"id": 1, "item": "widget-x", "qty": 100, "vendor": "Acme Supply"}]
