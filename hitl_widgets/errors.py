@@ -70,9 +70,8 @@ STOCK_PHRASE = "units in stock"
 REJECTED_PREFIX = "Rejected by the reviewer"
 """A rejected call's tool message starts with this (`protocol.rejection_message`)."""
 
-REVIEWER_MESSAGE_MARKERS = ("Reviewer's message:", "with reason:", "reviewer said:")
-"""What comes before a reviewer's own words in a rejection: the kit's first, then those
-LangChain's middleware and the reference tutorial write."""
+REVIEWER_MESSAGE = "Reviewer's message:"
+"""In a rejection, the reviewer's own words follow this (`protocol.rejection_message`)."""
 
 EDIT_NOTE_PREFIX = "The reviewer edited this call before it ran."
 """An edited call's tool message starts with this (`protocol.edit_note`)."""

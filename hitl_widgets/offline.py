@@ -44,6 +44,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -62,6 +63,8 @@ from langchain_core.runnables import RunnableMap, RunnablePassthrough
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
+from .errors import REVIEWER_MESSAGE, STOCK_PHRASE, TOOL_RESPONSE_MARKER
+
 SCENARIO_TOOLS = frozenset({"lookup_inventory", "create_purchase_order", "send_notification"})
 _QUOTED = re.compile(r"""(?<!\w)['"‘“]([^'"’”]+)['"’”](?!\w)""")  # not an apostrophe inside a word
 _WAREHOUSE = re.compile(r"\b[A-Z]{2,3}-\d{2}\b")
@@ -73,7 +76,7 @@ _NAME = r"[A-Z][\w&'’-]*"  # a capitalised word: Globex, Acme, O'Brien
 _VENDOR_BARE = re.compile(rf"\b(?:from|vendor)\s+(?:vendor\s+)?({_NAME}(?:[ ]{_NAME})*)")
 _PLACE = re.compile(rf"\b(?:in|at|for|near)\s+({_NAME}(?:[ ]{_NAME})*(?:,\s*[A-Z]{{2,}}\b)?)")
 _NOTIFY = re.compile(r"\b(?:notify|notification|let .{1,40} know|tell|alert|message)\b", re.I)
-_STOCK = re.compile(r":\s*(-?\d+) units in stock")
+_STOCK = re.compile(rf":\s*(-?\d+) {re.escape(STOCK_PHRASE)}")
 _EDITED = re.compile(r"\bedit(?:ed)?\b", re.I)  # a word: 'Meredith' or 'credit' is no edit
 _ARG = re.compile(r"""(\w+)\s*[=:]\s*("[^"]*"|'[^']*'|[^\s,)]+)""")
 _VALUE = r"""(?:"[^"]*"|'[^']*'|‘[^’]*’|“[^”]*”|-?\d+(?:\.\d+)?\b)"""  # quoted, or a number
@@ -157,7 +160,7 @@ def _is_rejection(message: ToolMessage) -> bool:
 
 def _reviewer_message(result: str) -> str:
     """The reviewer's own words from a rejection notice, when it carries any."""
-    for marker in ("with reason:", "Reviewer's message:", "reviewer said:"):
+    for marker in ("with reason:", REVIEWER_MESSAGE, "reviewer said:"):  # the kit's, and others' wordings
         if marker in result:
             return result.split(marker, 1)[1].strip()
     return ""
@@ -242,8 +245,8 @@ def _closing_paren(text: str, start: int) -> int | None:
 def _code_args(text: str, name: str, props: dict) -> dict | None:
     """`name(3)`, `name(a=1, b='x')`, `name(2, b=40)`, `name()`: arguments by position or keyword."""
     where = re.search(rf"\b{re.escape(name)}\s*\(", text)
-    end = where and _closing_paren(text, where.end())
-    if end is None:
+    end = _closing_paren(text, where.end()) if where else None
+    if where is None or end is None:
         return None
     source = f"f({text[where.end() : end]})"
     try:
@@ -300,11 +303,11 @@ def _typed_value(text: str, prop_name: str, prop: dict) -> Any:
     lowered = prop_name.lower()
     quoted_items = [q for q in _QUOTED.findall(text) if _ITEM.fullmatch(q)]
     if lowered in ("item", "sku", "product") and (quoted_items or _ITEM.search(text)):
-        return quoted_items[0] if quoted_items else _ITEM.search(text).group(0)
-    if "warehouse" in lowered and _WAREHOUSE.search(text):
-        return _WAREHOUSE.search(text).group(0)
-    if lowered == "channel" and re.search(r"\b(email|slack|sms)\b", text, re.I):
-        return re.search(r"\b(email|slack|sms)\b", text, re.I).group(1).lower()
+        return quoted_items[0] if quoted_items else _ITEM.search(text).group(0)  # type: ignore[union-attr]
+    if "warehouse" in lowered and (warehouse := _WAREHOUSE.search(text)):
+        return warehouse.group(0)
+    if lowered == "channel" and (channel := re.search(r"\b(email|slack|sms)\b", text, re.I)):
+        return channel.group(1).lower()
     if lowered in ("vendor", "supplier") and _vendor(text):
         return _vendor(text)
     if lowered in ("qty", "quantity", "units") and (qty := _ORDER_QTY.search(text) or re.search(r"(\d+) units", text)):
@@ -635,7 +638,8 @@ class OfflineChatModel(BaseChatModel):
         A JSON answer (structured output) comes as one chunk, so every chunk parses."""
         reply = self._reply(messages, **kwargs)
         json_text = kwargs.get("response_format") is not None and not reply.tool_calls
-        tokens = [reply.content] if json_text else re.findall(r"\S+\s*", reply.content)
+        content = _text(reply)
+        tokens = [content] if json_text else re.findall(r"\S+\s*", content)
         for token in tokens:
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=token, id=reply.id))
             if run_manager:
@@ -724,7 +728,7 @@ def _plan(
     return []
 
 
-def _plan_scenario(request: _Request, steps: list[_Step], tools: set[str]) -> list[tuple[str, dict]]:
+def _plan_scenario(request: _Request, steps: list[_Step], tools: AbstractSet[str]) -> list[tuple[str, dict]]:
     if _needs_warehouse(request, tools):
         return []  # a condition on stock, but no warehouse to look in: ask, do not pick one
     warehouse = request.warehouse
@@ -763,7 +767,7 @@ def _needs_order(request: _Request, steps: list[_Step], item: str) -> bool:
     return stock is not None and stock < request.threshold
 
 
-def _needs_warehouse(request: _Request, tools: set[str] | dict) -> bool:
+def _needs_warehouse(request: _Request, tools: AbstractSet[str] | dict) -> bool:
     """A stock condition to check ('below 10 units') with no warehouse named to check it in."""
     return "lookup_inventory" in tools and request.threshold is not None and request.warehouse is None
 
@@ -829,7 +833,7 @@ def _status_line(request: _Request, steps: list[_Step]) -> str:
             parts.append(f"{item} is at {stock} units in {request.warehouse or 'SF-01'}.")
         placed = [s for s in _done(steps, "create_purchase_order", item=item) if not s.rejected]
         if placed:  # the tool's own words, without a reviewer's edit note in front
-            parts.append((placed[-1].result or "").split("Tool response:")[-1].strip())
+            parts.append((placed[-1].result or "").split(TOOL_RESPONSE_MARKER)[-1].strip())
         elif _done(steps, "create_purchase_order", item=item):
             parts.append(f"The order for {item} was not approved; please review stock by hand.")
     return " ".join(parts) or f"Update on {', '.join(request.items)}."

@@ -27,7 +27,7 @@ from .errors import (
     EDIT_NOTE_PREFIX,
     REJECTED_PREFIX,
     REVIEW_KIND,
-    REVIEWER_MESSAGE_MARKERS,
+    REVIEWER_MESSAGE,
     TOOL_RESPONSE_MARKER,
     DecisionError,
     describe_validation_error,
@@ -178,7 +178,7 @@ def rejection_message(tool_call: dict[str, Any], message: str = "") -> ToolMessa
     """What the model reads in place of a rejected call's result."""
     text = f"{REJECTED_PREFIX}; {tool_call['name']} did not run."
     if message:
-        text += f" {REVIEWER_MESSAGE_MARKERS[0]} {message}"
+        text += f" {REVIEWER_MESSAGE} {message}"
     return ToolMessage(text, tool_call_id=tool_call["id"], name=tool_call["name"], status="error")
 
 
