@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from ._answers import ANSWER_TYPES, AnswerType, typed_answer
 from ._edit_form import Editor, Form
-from ._forms import form_fields, parse_json
+from ._forms import form_fields
+from ._kinds import BY_NAME
 from ._panel_looks import KIND_NAMES, LABELS, STYLES, Looks
 from ._panel_text import as_json, pre, short_args, stream_output
-from ._review_requests import BATCHED, OTHER, Action, ReviewRequest
+from ._review_requests import BREAKPOINT, QUESTION, Action, ReviewRequest
 from .errors import DecisionError
 
 if TYPE_CHECKING:
@@ -59,10 +61,11 @@ class ActionView:
         looks = card.looks
         shell = shell or Shell(looks)
         self.allowed = self.actions[0].allowed
+        self.labels = {**LABELS, **BY_NAME[card.request.kind].labels}
         self.buttons: dict[str, widgets.Button] = {}
         for kind in self.allowed:
             button = widgets.Button(
-                description=LABELS[kind], button_style=STYLES[kind], layout=looks.plain, style=looks.button
+                description=self.labels[kind], button_style=STYLES[kind], layout=looks.plain, style=looks.button
             )
             button.on_click(self._handler(kind))
             self.buttons[kind] = button
@@ -137,54 +140,150 @@ class ActionView:
         first = self.actions[0]
         if first.description and len(self.actions) == 1:
             lines.append(f"{marker}{first.description.splitlines()[0]}")
-        lines.append(f"{marker}choices: {' | '.join(LABELS[kind] for kind in self.allowed) or '(none allowed)'}")
+        lines.append(f"{marker}choices: {' | '.join(self.labels[kind] for kind in self.allowed) or '(none allowed)'}")
         if draft:
             lines.append(f"{marker}decided: {draft['type']} (waiting for the rest of the batch)")
         return lines
 
 
 class AnswerView:
-    """A question that is not about a tool call: a form from its schema, or a text answer."""
+    """A question that is not about a tool call: a form from its schema, or a typed answer.
+
+    The reviewer picks how the text is read (text, JSON, a number) and Yes / No send True
+    / False: the panel never guesses a type from what was typed.
+    """
 
     def __init__(self, card: Card, request: ReviewRequest, header: str = "") -> None:
         self.card, self.request = card, request
         schema = request.response_schema or {}
         self.form = Form(form_fields(schema), card.looks) if schema.get("properties") else None
         self.text_input = widgets.Textarea(placeholder="Your answer", rows=2, layout=card.looks.wide)
+        self.answer_type = widgets.ToggleButtons(
+            options=list(ANSWER_TYPES),
+            value=_answer_type_for(schema),
+            description="Read as",
+            style={"description_width": "initial"},
+        )
         self.send = widgets.Button(description="Send answer", button_style="info", icon="reply")
         self.send.on_click(lambda _: self._submit())
-        shown = self.request.value if isinstance(self.request.value, str) else as_json(self.request.value)
-        body = self.form.box if self.form else self.text_input
+        self.yes_no = [self._choice("Yes", True), self._choice("No", False)] if _takes_yes_no(schema) else []
+        body: list[widgets.Widget] = (
+            [self.form.box]
+            if self.form
+            else [self.answer_type, self.text_input, widgets.HBox([self.send, *self.yes_no])]
+        )
         self.parts = [
-            widgets.HTML(header + pre(shown), layout=card.looks.plain, style=card.looks.html),
-            body,
-            self.send,
+            widgets.HTML(header + pre(self._question()), layout=card.looks.plain, style=card.looks.html),
+            *body,
+            *([self.send] if self.form else []),
         ]
         self.box = None
+
+    def _choice(self, label: str, value: bool) -> widgets.Button:
+        button = widgets.Button(description=label, button_style="success" if value else "danger")
+        button.on_click(lambda _: self.card.submit({"type": "respond", "message": value}, None))
+        return button
+
+    def _question(self) -> str:
+        shown = self.request.value if isinstance(self.request.value, str) else as_json(self.request.value)
+        waiting = [f"{c.get('name')} {short_args(c.get('args') or {})}" for c in self.request.waiting_calls]
+        return shown + "".join(f"\nwaiting call: {line}" for line in waiting)
 
     def _submit(self) -> None:
         try:
             if self.form:
                 answer: Any = self.form.args()
-            elif (self.request.response_schema or {}).get("type") not in (None, "string"):
-                answer = parse_json(self.text_input.value, "JSON answer")
             else:
-                answer = self.text_input.value
+                answer = typed_answer(self.text_input.value, self.answer_type.value)
         except DecisionError as error:
             self.card.show_error(str(error))
             return
         self.card.submit({"type": "respond", "message": answer}, None)
 
     def all_buttons(self) -> list[widgets.Button]:
-        return [self.send]
+        return [self.send, *self.yes_no]
 
     def set_draft(self, decision: Mapping[str, Any] | None) -> None:
         pass
 
     def text(self, marker: str, draft: Mapping[str, Any] | None) -> list[str]:
-        shown = self.request.value if isinstance(self.request.value, str) else as_json(self.request.value)
-        kind = "form" if self.form else "text answer"
-        return [f"{marker}{shown}", f"{' ' * len(marker)}answer with: {kind}"]
+        pad = " " * len(marker)
+        lines = [
+            f"{marker}{line}" if i == 0 else f"{pad}{line}" for i, line in enumerate(self._question().splitlines())
+        ]
+        if self.form:
+            return [*lines, f"{pad}answer with: form"]
+        choices = f"text, JSON or a number{', or Yes / No' if self.yes_no else ''}"
+        return [*lines, f"{pad}answer with: {choices}"]
+
+
+def _answer_type_for(schema: Mapping[str, Any]) -> AnswerType:
+    kind = schema.get("type")
+    if kind in ("integer", "number"):
+        return "number"
+    if kind in ("object", "array", "boolean"):
+        return "JSON"
+    return "text"
+
+
+def _takes_yes_no(schema: Mapping[str, Any]) -> bool:
+    return not schema or schema.get("type") == "boolean"
+
+
+class NoticeView:
+    """A pause no decision can answer: an answer already written, or a `NodeInterrupt`.
+
+    An answered one offers Retry (the step again, with that answer, as LangGraph replays
+    it) and Ask again (a fork of the checkpoint without the answer, so the question is
+    asked afresh); a `NodeInterrupt` offers nothing: only a state update continues it.
+    """
+
+    def __init__(self, card: Card, request: ReviewRequest, header: str = "") -> None:
+        self.card, self.request = card, request
+        self.buttons: list[widgets.Button] = []
+        if request.answered is not None:
+            self.buttons = [
+                self._button("Retry", "warning", "redo", card.panel.retry),
+                self._button("Ask again", "", "question", card.panel.ask_again),
+            ]
+        self.parts = [
+            widgets.HTML(header + pre("\n".join(self.lines())), layout=card.looks.plain, style=card.looks.html),
+            *([widgets.HBox(self.buttons)] if self.buttons else []),
+        ]
+        self.box = None
+
+    def _button(self, label: str, style: str, icon: str, act: Callable[[], None]) -> widgets.Button:
+        button = widgets.Button(description=label, button_style=style, icon=icon)
+        button.on_click(lambda _: act())
+        return button
+
+    def lines(self) -> list[str]:
+        answered = self.request.answered
+        if answered is None:
+            shown = self.request.value if isinstance(self.request.value, str) else as_json(self.request.value)
+            return [
+                shown,
+                "Raised by NodeInterrupt (deprecated): it cannot be answered, only continued by updating",
+                "the state (graph.update_state(config, {...})) and running the graph again.",
+            ]
+        call = " · ".join(f"{a.name} {short_args(a.args)}" for a in self.request.actions)
+        return [
+            *([call] if call else []),
+            f"Answered: {as_json(answered.answer) if not isinstance(answered.answer, str) else answered.answer}",
+            f"Then the step failed: {answered.error}",
+            "Retry runs that step again with this answer. Ask again forks the checkpoint from before",
+            "the answer, so the question is asked afresh (the first answer stays in the history).",
+        ]
+
+    def all_buttons(self) -> list[widgets.Button]:
+        return list(self.buttons)
+
+    def set_draft(self, decision: Mapping[str, Any] | None) -> None:
+        pass
+
+    def text(self, marker: str, draft: Mapping[str, Any] | None) -> list[str]:
+        pad = " " * len(marker)
+        return [f"{marker if i == 0 else pad}{line}" for i, line in enumerate(self.lines())]
 
 
 class Card:
@@ -199,21 +298,24 @@ class Card:
         if request.note:
             title += f"<i>{html.escape(request.note)}</i><br>"
         self.shell: Shell | None = None
-        if request.kind == OTHER:
-            self.views: list[Any] = [AnswerView(self, request, title)]
-        elif request.kind == BATCHED and len(request.actions) != 1:
+        single = request.kind == QUESTION or request.answered is not None or request.kind == BREAKPOINT
+        if request.answered is not None or request.kind == BREAKPOINT:
+            self.views: list[Any] = [NoticeView(self, request, title)]
+        elif request.kind == QUESTION:
+            self.views = [AnswerView(self, request, title)]
+        elif BY_NAME[request.kind].per_action and len(request.actions) != 1:
             self.views = [ActionView(self, (a,), i, framed=True) for i, a in enumerate(request.actions)]
         else:  # one view, straight in the card: the common case, built from a spare shell when there is one
             self.shell = spare.reset() if spare else Shell(looks)
-            index = 0 if request.kind == BATCHED else None
+            index = 0 if BY_NAME[request.kind].per_action else None
             self.views = [ActionView(self, request.actions, index, title, shell=self.shell)]
         if self.shell is not None:
             self.out = self.shell.out
             self.box = widgets.VBox([*self.views[0].parts, self.out], layout=looks.card)
         else:
             self.out = widgets.Output(layout=looks.plain)
-            header = [] if request.kind == OTHER else [widgets.HTML(title, layout=looks.plain, style=looks.html)]
-            parts = self.views[0].parts if request.kind == OTHER else [v.box for v in self.views]
+            header = [] if single else [widgets.HTML(title, layout=looks.plain, style=looks.html)]
+            parts = self.views[0].parts if single else [v.box for v in self.views]
             self.box = widgets.VBox([*header, *parts, self.out], layout=looks.card)
         for view in self.views:
             if view.box is None:
@@ -221,10 +323,16 @@ class Card:
 
     def title(self) -> str:
         count = len(self.request.actions)
-        what = f"{count} actions, decide each" if self.request.kind == BATCHED and count > 1 else ""
+        what = f"{count} actions, decide each" if BY_NAME[self.request.kind].per_action and count > 1 else ""
+        if self.request.answered is not None:
+            what = "answered; the step then failed"
         if self.request.shared and count > 1:
             what = f"{count} calls, one decision for all"
         return f"[{self.number}] {KIND_NAMES[self.request.kind]}" + (f" ({what})" if what else "")
+
+    def fits(self, request: ReviewRequest) -> bool:
+        """True while this card still shows `request` as it stands (not answered since)."""
+        return self.request.answered == request.answered
 
     def submit(self, decision: Any, index: int | None) -> None:
         self.panel._submit(decision, self.request.interrupt_id, action=index, card=self)
@@ -260,11 +368,11 @@ class Card:
 
     def refresh(self, drafts: Mapping[int, Mapping[str, Any]]) -> None:
         for position, view in enumerate(self.views):
-            view.set_draft(drafts.get(position) if self.request.kind == BATCHED else None)
+            view.set_draft(drafts.get(position) if BY_NAME[self.request.kind].per_action else None)
 
     def text(self, drafts: Mapping[int, Mapping[str, Any]]) -> list[str]:
         lines = [self.title()]
-        batched = self.request.kind == BATCHED and len(self.views) > 1
+        batched = BY_NAME[self.request.kind].per_action and len(self.views) > 1
         for position, view in enumerate(self.views):
             marker = f"  {chr(ord('a') + position)}) " if batched else "    "
             lines += view.text(marker, drafts.get(position) if batched else None)

@@ -5,17 +5,14 @@ from __future__ import annotations
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
+from ._kinds import KINDS
+
 LABELS = {"approve": "Approve", "edit": "Edit", "reject": "Reject", "respond": "Respond"}
 STYLES = {"approve": "success", "edit": "warning", "reject": "danger", "respond": "info"}
 LOG_ROWS = 50
 """The decision log shows this many rows at most (the latest); `panel.decisions` has them all."""
-KIND_NAMES = {
-    "kit": "review request",
-    "batched": "HumanInTheLoopMiddleware, batched",
-    "per_call": "HumanInTheLoopMiddleware, per call",
-    "tutorial": "tutorial payload",
-    "other": "question",
-}
+KIND_NAMES = {kind.name: kind.label for kind in KINDS}
+"""A card's title by request kind (each kind's label lives with its definition in `_kinds.py`)."""
 
 
 class Looks:

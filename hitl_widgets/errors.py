@@ -28,6 +28,10 @@ class StaleDecision(SessionError):
     """A decision for an interrupt that is no longer pending; nothing was sent."""
 
 
+class RunTimedOut(TimeoutError):
+    """A run did not finish in time and was cancelled; the checkpoint keeps its last saved step."""
+
+
 class RemoteThreadError(RuntimeError):
     """The server refused a request about a thread; nothing was sent to the graph."""
 

@@ -24,7 +24,7 @@ from ._cards import Card, Shell
 from ._panel_looks import LOG_ROWS, Looks
 from ._panel_text import pre, record_cells, record_line, stream_output
 from ._review_requests import ReviewRequest
-from ._session import DecisionRecord, Outcome, Session, describe_error
+from ._session import DEFAULT_TIMEOUT_S, DecisionRecord, Outcome, Session, describe_error
 from .errors import DecisionError, SessionError
 from .models import is_online
 
@@ -48,18 +48,24 @@ class ApprovalPanel(widgets.VBox):
         *,
         tools: Sequence[BaseTool] | Mapping[str, BaseTool] | None = None,
         stream_tokens: bool | None = None,
+        use_async: bool | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
         **kwargs: Any,
     ) -> None:
         """`tools`: the graph's tools, if the panel cannot find them in the graph itself.
 
         `stream_tokens`: show the model's answer as it is generated. By default it is on
         in online mode (an OpenAI key set and `HITL_OFFLINE` unset), where answers take
-        seconds; the offline model answers at once.
+        seconds; the offline model answers at once. `use_async`: drive LangGraph's async
+        API (by default, when an `async def` node or an async-only tool such as an MCP
+        tool needs it). `timeout`: seconds an async run may take before it is stopped.
         """
         super().__init__(**kwargs)
         if stream_tokens is None:
             stream_tokens = is_online()
-        self._session = Session(graph, config, tools=tools, stream_tokens=stream_tokens)
+        self._session = Session(
+            graph, config, tools=tools, stream_tokens=stream_tokens, use_async=use_async, timeout=timeout
+        )
         self._busy = False
         self._cards: dict[str, Card] = {}
         self._outcome = Outcome("new")
@@ -121,8 +127,12 @@ class ApprovalPanel(widgets.VBox):
         self._submit(decision, interrupt_id)
 
     def retry(self) -> None:
-        """Run again the step that failed (a tool or the model raised)."""
+        """Run again the step that failed (a tool or the model raised), with any answer it had."""
         self._act(lambda on_event: self._session.retry(on_event))
+
+    def ask_again(self) -> None:
+        """Drop an answer whose step then failed, and have its question asked afresh (a fork)."""
+        self._act(lambda on_event: self._session.ask_again(on_event))
 
     def _run_prompt(self) -> None:
         text = self._prompt.value.strip()
@@ -217,14 +227,16 @@ class ApprovalPanel(widgets.VBox):
         self._answer.value = f"<b>Answer</b>{pre(outcome.answer)}" if outcome.answer else ""
         if outcome.error and outcome.status in ("failed", "paused"):
             self._show_error(f"{outcome.node or 'The run'} failed: {outcome.error}")
-        self._retry_button.layout.display = None if outcome.retryable else "none"
+        answered = any(request.answered for request in outcome.requests)  # its card offers Retry itself
+        self._retry_button.layout.display = None if outcome.retryable and not answered else "none"
         self._history.value = self._history_html()
         self._set_enabled(True)
         self._run_button.disabled = outcome.status not in ("new", "done")
 
     def _sync_cards(self, requests: Sequence[ReviewRequest]) -> None:
         """Keep the cards still pending (with what was typed in them); add new ones."""
-        live = {request.interrupt_id for request in requests}
+        # a card whose request is now answered (its step failed after the answer) is drawn anew
+        live = {r.interrupt_id for r in requests if (c := self._cards.get(r.interrupt_id)) is None or c.fits(r)}
         retired = [card for interrupt_id, card in self._cards.items() if interrupt_id not in live]
         lent = set()
         for card in retired:
@@ -233,13 +245,13 @@ class ApprovalPanel(widgets.VBox):
                 lent.add(id(card))
         cards = {}
         for number, request in enumerate(requests, start=1):
-            shown = self._cards.get(request.interrupt_id)
+            shown = self._cards.get(request.interrupt_id) if request.interrupt_id in live else None
             if shown is None:
                 spare = self._spares.pop() if self._spares else None
                 shown = Card(self, request, number, self._looks, spare)
             shown.refresh(self._session.drafts(request.interrupt_id))
             cards[request.interrupt_id] = shown
-        if list(cards) != list(self._cards):
+        if [id(card) for card in cards.values()] != [id(card) for card in self._cards.values()]:
             self._card_box.children = [card.box for card in cards.values()]
         self._cards = cards
         for card in retired:  # free their widgets (Jupyter keeps every open one); handlers still refuse stale clicks
@@ -253,6 +265,8 @@ class ApprovalPanel(widgets.VBox):
             return "Waiting for the rest of the batch: decide every action."
         if outcome.status == "done":
             return "Done."
+        if outcome.status == "failed" and any(request.answered for request in outcome.requests):
+            return f"Failed in {outcome.node or 'the graph'} after its answer; Retry it, or Ask again."
         if outcome.status == "failed":
             return f"Failed in {outcome.node or 'the graph'}; press Retry to run that step again."
         if outcome.status == "stopped":

@@ -300,16 +300,17 @@ def test_a_bad_edit_is_refused_in_the_card_and_nothing_resumes(mode, case):
     assert outputs_text(card) == "" and store.purchase_orders()[0]["qty"] == 50
 
 
-def test_a_request_for_a_tool_the_graph_lacks_cannot_be_approved():
+def test_a_call_to_a_tool_the_panel_cannot_see_is_approved_and_the_graph_decides():
+    # the panel cannot check a tool it cannot see, but approve needs no schema: the graph runs
+    # (or, here, refuses) its own tool; nothing the panel could not check is invented
     store = InventoryStore()
     ghost = {"name": "wire_money", "args": {"amount": 5}, "id": "call_ghost"}
     panel = ApprovalPanel(tutorial_graph(None, make_tools(store), planner=scripted(ghost)), config())
     panel.run("go")
     (card,) = cards(panel)
     button(card, "Approve").click()
-    assert "no tool named 'wire_money'" in outputs_text(card) and len(panel.pending) == 1
-    button(card, "Reject").click()
-    assert panel.status == "Done." and store.tool_runs() == []
+    assert outputs_text(card) == "" and panel.status == "Done." and store.tool_runs() == []
+    assert [record.decision for record in panel.decisions] == [{"type": "approve"}]
 
 
 # -- exactly once, and stale decisions ----------------------------------------------------------

@@ -11,18 +11,16 @@ from hitl_widgets._answers import check_action, check_answer, resume_value
 from hitl_widgets._forms import collect_args, form_fields, parse_json
 from hitl_widgets._graph_tools import tools_in_graph
 from hitl_widgets._json_schemas import model_from_schema
+from hitl_widgets._kinds import read_request, read_requests, request_kind
 from hitl_widgets._review_requests import (
     BATCHED,
     KIT,
-    OTHER,
     PER_CALL,
+    QUESTION,
     TUTORIAL,
     Action,
     ReviewRequest,
     final_answer,
-    read_request,
-    read_requests,
-    request_kind,
 )
 from hitl_widgets.inventory import InventoryStore
 from hitl_widgets.protocol import DecisionError, review_request
@@ -75,7 +73,7 @@ def test_batched_request_reads_every_action_and_finds_the_call_ids():
     assert resume_value(request, [{"type": "approve"}, {"type": "reject"}]) == {
         "decisions": [{"type": "approve"}, {"type": "reject"}]
     }
-    with pytest.raises(DecisionError, match="needs 2 decisions"):
+    with pytest.raises(DecisionError, match="takes 2 decisions, one per action"):
         resume_value(request, [{"type": "approve"}])
 
 
@@ -117,13 +115,13 @@ def test_tutorial_payload_with_several_calls_offers_no_edit():
 @pytest.mark.parametrize(
     "value, kind",
     [
-        ("Which vendor?", OTHER),
-        ({"question": "budget?"}, OTHER),
+        ("Which vendor?", QUESTION),
+        ({"question": "budget?"}, QUESTION),
         ({"type": "tool_approval_request", "tool_calls": []}, TUTORIAL),
         ({"type": "tool_approval", "name": "x", "args": {}}, PER_CALL),
         ({"action_requests": [], "review_configs": []}, BATCHED),
         ({"kind": "hitl_widgets/review", "tool_call": {}}, KIT),
-        (None, OTHER),
+        (None, QUESTION),
     ],
 )
 def test_request_kind(value, kind):
@@ -134,7 +132,7 @@ def test_other_interrupt_keeps_its_response_schema():
     graph = question_graph(with_schema=True)
     out = graph.invoke({}, config(), version="v2")
     (request,) = read_requests(out.interrupts)
-    assert request.kind == OTHER and request.actions == () and request.allowed == ("respond",)
+    assert request.kind == QUESTION and request.actions == () and request.allowed == ("respond",)
     assert request.response_schema["required"] == ["amount"]
     assert resume_value(request, [{"type": "respond", "message": {"amount": 5}}]) == {"amount": 5}
 
@@ -187,14 +185,13 @@ def test_good_edit_comes_back_clean(tools_by_name):
     assert check_action(EDIT_50, ORDER_ACTION, tools_by_name) == EDIT_50
 
 
-def test_a_tool_the_graph_does_not_have_can_be_rejected_but_not_approved(tools_by_name):
+def test_a_tool_the_panel_cannot_see_can_be_approved_or_rejected_but_keeps_its_allowed_set(tools_by_name):
     ghost = Action("drop_tables", {}, "call_9", allowed=("approve", "reject"))
-    with pytest.raises(DecisionError, match="no tool named 'drop_tables'"):
-        check_action({"type": "approve"}, ghost, tools_by_name)
-    assert check_action({"type": "reject", "message": "no"}, ghost, tools_by_name) == {
-        "type": "reject",
-        "message": "no",
-    }
+    assert check_action({"type": "approve"}, ghost, tools_by_name) == {"type": "approve"}
+    rejection = {"type": "reject", "message": "no"}
+    assert check_action(rejection, ghost, tools_by_name) == rejection
+    with pytest.raises(DecisionError, match="'edit' is not allowed for drop_tables"):
+        check_action({"type": "edit", "edited_action": {"name": "drop_tables", "args": {}}}, ghost, tools_by_name)
 
 
 def test_without_the_tool_the_request_schema_still_checks_edits(tools_by_name):
@@ -209,17 +206,21 @@ def test_without_the_tool_the_request_schema_still_checks_edits(tools_by_name):
     assert check_action(EDIT_50, request.actions[0], {})["edited_action"]["args"]["qty"] == 50
 
 
-def test_with_no_tools_found_an_edit_is_refused_but_approve_passes():
+def test_with_no_schema_anywhere_an_edit_is_checked_for_shape_only():
     action = Action("anything", {"a": 1}, "call_1")
-    with pytest.raises(DecisionError, match="no tools were found"):
-        check_action({"type": "edit", "edited_action": {"name": "anything", "args": {"a": 2}}}, action, {})
+    edit = {"type": "edit", "edited_action": {"name": "anything", "args": {"a": 2}}}
+    assert check_action(edit, action, {}) == edit  # the graph checks the arguments when the tool runs
+    with pytest.raises(DecisionError, match="cannot change the tool"):
+        check_action({"type": "edit", "edited_action": {"name": "other", "args": {}}}, action, {})
+    with pytest.raises(DecisionError, match="edited_action.args: Input should be a valid dictionary"):
+        check_action({"type": "edit", "edited_action": {"name": "anything", "args": [1]}}, action, {})
     assert check_action({"type": "approve"}, action, {}) == {"type": "approve"}
 
 
 def test_answers_to_other_interrupts_are_checked_against_their_schema():
     request = ReviewRequest(
         "c" * 32,
-        OTHER,
+        QUESTION,
         (),
         {"question": "?"},
         {"properties": {"amount": {"type": "integer"}}, "required": ["amount"], "type": "object"},
@@ -229,8 +230,9 @@ def test_answers_to_other_interrupts_are_checked_against_their_schema():
         check_answer({"type": "respond", "message": {"amount": "lots"}}, request)
     with pytest.raises(DecisionError, match="empty"):
         check_answer({"type": "respond", "message": ""}, request)
-    with pytest.raises(DecisionError, match="not about a tool call"):
-        check_answer({"type": "approve"}, request)
+    with pytest.raises(DecisionError, match="does not fit what was asked: amount: Field required"):
+        check_answer({"type": "approve"}, request)  # a bare answer, and not one this schema takes
+    assert check_answer({"amount": 4}, request)["message"] == {"amount": 4}
 
 
 # -- forms -----------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ def test_other_interrupts_are_answered_with_respond(with_schema, answer, stored)
     graph = question_graph(with_schema)
     session = Session(graph, config())
     outcome = session.run({})
-    assert outcome.requests[0].kind == "other"
+    assert outcome.requests[0].kind == "question"
     outcome = session.decide({"type": "respond", "message": answer})
     assert outcome.status == "done" and graph.get_state(config()).values["answer"] == stored
     assert session.decisions[0].message == answer

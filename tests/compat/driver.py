@@ -179,12 +179,14 @@ def fill(root: widgets.Widget, **values: Any) -> None:
         inputs[label].value = value
 
 
-def answer(panel: ApprovalPanel, text: str, number: int = 0) -> None:
-    """Type into a question card's answer box and click Send answer."""
+def answer(panel: ApprovalPanel, text: str, number: int = 0, read_as: str = "text") -> None:
+    """Type into a question card's answer box, pick how it is read (text, JSON, number), Send answer."""
     target = card(panel, number)
     boxes = [w for w in find(target, widgets.Textarea) if w.placeholder == "Your answer"]
     assert boxes, f"card {number} has no answer box; it shows: {labels(target)}\n{panel}"
     boxes[0].value = text
+    (read,) = [w for w in find(target, widgets.ToggleButtons) if w.description == "Read as"]
+    read.value = read_as
     click(target, "Send answer")
 
 
@@ -198,25 +200,6 @@ def decision_types(panel: ApprovalPanel) -> list[str]:
     return [record.decision.get("type") for record in panel.decisions]
 
 
-# -- marks ------------------------------------------------------------------------------------
-def known(item: int, what: str) -> Any:
-    """A test that fails today because of a known panel defect (issue 12)."""
-    import pytest
-
-    return pytest.mark.xfail(strict=True, reason=f"issue 12 item {item}: {what}")
-
-
-def new_defect(what: str) -> Any:
-    import pytest
-
-    return pytest.mark.xfail(strict=True, reason=f"new: {what}")
-
-
-ASYNC = known(3, "async graphs and async-only tools don't run")
-
-
-def variants() -> list[Any]:
-    """Run a test on the sync graph and on its async variant (the latter fails today)."""
-    import pytest
-
-    return ["sync", pytest.param("async", marks=ASYNC)]
+def variants() -> list[str]:
+    """Run a test on the sync graph and on its async variant (`async def` nodes, async tools)."""
+    return ["sync", "async"]

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import warnings
 
+import ipywidgets as widgets
 import pytest
-from driver import ScriptedChat, aio, answer, card, cards, known, panel_for, state, variants
+from driver import ScriptedChat, aio, answer, card, cards, labels, panel_for, state, variants
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.checkpoint.memory import MemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
+from widget_tree import find
 
 
 def arithmetic(runs: list[tuple[str, int, int]]):
@@ -200,11 +202,12 @@ def test_dynamic_breakpoint_is_shown():
     assert len(cards(panel)) == 1 and card(panel)
 
 
-@known(9, "NodeInterrupt answers logged but no effect (the node raises again; nothing changed)")
-def test_dynamic_breakpoint_answer_is_not_logged_as_sent():
+def test_dynamic_breakpoint_offers_no_answer_and_refuses_one():
     steps: list[str] = []
     panel = panel_for(dynamic_graph(steps))
     panel.run({"input": "hello world"})
-    answer(panel, "hi")
-    assert panel.decisions == ()  # fail closed: an answer the graph cannot use is not reported as sent
+    assert labels(card(panel)) == [] and not find(card(panel), widgets.Textarea)  # nothing to answer with
+    assert "cannot be answered, only continued by updating" in str(panel)
+    panel.decide("hi", panel._session.outcome().requests[0].interrupt_id)
+    assert panel.decisions == () and "NodeInterrupt, which no answer can resume" in str(panel)
     assert steps == ["step_1"]

@@ -15,12 +15,12 @@ import warnings
 from typing import Annotated
 
 from driver import (
-    approve,
     call,
+    card,
+    click,
     edit_form,
-    known,
+    edit_json,
     panel_for,
-    reject,
     respond,
     state,
     tool_messages,
@@ -36,8 +36,6 @@ from langgraph.graph.message import add_messages
 from langgraph.prebuilt.interrupt import HumanInterrupt, HumanInterruptConfig, HumanResponse
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
-
-INBOX = "Agent Inbox [HumanInterrupt] requests not recognised"
 
 
 # -- the docs' wrapper: any tool, gated by an Agent Inbox request
@@ -86,26 +84,23 @@ def hotel_agent(bookings: list[str]):
         )
 
 
-@known(4, INBOX)
 def test_wrapper_accept_books_the_hotel():
     bookings: list[str] = []
     panel = panel_for(hotel_agent(bookings))
     panel.run("book a stay at McKittrick hotel")
     assert "McKittrick Hotel" in str(panel)
-    approve(panel)
+    click(card(panel), "Accept")  # Agent Inbox's own word for approve
     assert bookings == ["McKittrick Hotel"] and panel.status == "Done."
 
 
-@known(4, INBOX)
 def test_wrapper_edit_books_the_edited_hotel():
     bookings: list[str] = []
     panel = panel_for(hotel_agent(bookings))
     panel.run("book a stay at McKittrick hotel")
-    edit_form(panel, hotel_name="The Plaza")
+    edit_form(panel, **{"Hotel Name": "The Plaza"})
     assert bookings == ["The Plaza"]
 
 
-@known(4, INBOX)
 def test_wrapper_response_returns_feedback_and_books_nothing():
     bookings: list[str] = []
     panel = panel_for(hotel_agent(bookings))
@@ -161,24 +156,21 @@ def start(sent):
     return panel
 
 
-@known(4, INBOX)
 def test_inbox_accept():
     sent: list[dict] = []
     panel = start(sent)
-    approve(panel)
+    click(card(panel), "Accept")
     assert sent == [{"to": "ada@example.com", "subject": "Hello", "body": "Hi Ada!"}]
     assert state(panel)["outcome"] == "sent"
 
 
-@known(4, INBOX)
-def test_inbox_ignore_from_reject():
+def test_inbox_ignore():
     sent: list[dict] = []
     panel = start(sent)
-    reject(panel)
+    click(card(panel), "Ignore")
     assert sent == [] and state(panel)["outcome"] == "ignored"
 
 
-@known(4, INBOX)
 def test_inbox_response():
     sent: list[dict] = []
     panel = start(sent)
@@ -186,10 +178,10 @@ def test_inbox_response():
     assert sent == [] and state(panel)["outcome"] == "feedback: Make it friendlier."
 
 
-@known(4, INBOX)
 def test_inbox_edit():
     sent: list[dict] = []
     panel = start(sent)
-    edit_form(panel, subject="Hello again")
+    # the request names no tool the panel can see, so the edit is JSON (shape-checked; the graph reads it)
+    edit_json(panel, "send_email", {"to": "ada@example.com", "subject": "Hello again", "body": "Hi Ada!"})
     assert sent == [{"to": "ada@example.com", "subject": "Hello again", "body": "Hi Ada!"}]
     assert state(panel)["outcome"] == "sent edited"

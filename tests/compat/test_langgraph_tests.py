@@ -11,7 +11,7 @@ import operator
 from typing import Annotated
 
 import pytest
-from driver import aio, answer, answer_form, card, cards, known, panel_for, state, variants
+from driver import aio, answer, answer_form, card, cards, panel_for, state, variants
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.func import entrypoint, task
 from langgraph.graph import START, StateGraph
@@ -59,7 +59,6 @@ def test_interrupt_task_functional(mode):
     assert state(panel) == {"a": "foobar"} and panel.status == "Done."
 
 
-@known(6, "functional-API final answers not shown")
 def test_interrupt_task_functional_shows_the_result():
     panel = panel_for(task_functional("sync"))
     panel.run({"a": ""})

@@ -23,7 +23,6 @@ from driver import (
     call,
     card,
     edit_form,
-    known,
     panel_for,
     reject,
     state,
@@ -94,7 +93,6 @@ def test_deep_agent_edit_and_reject():
     assert sent == [] and "Not yet." in tool_messages(state(other))[-1].content
 
 
-@known(10, "Deep Agents subagent tools not found ('There is no tool named ...')")
 def test_deep_agent_subagent_tool_approve():
     sent: list[dict] = []
     panel = panel_for(deep_agent(sent, subagent=True))
@@ -137,7 +135,6 @@ def supervised(bookings: list[str]):
     return workflow.compile(checkpointer=InMemorySaver())
 
 
-@known(7, "middleware inside a subgraph: no call id")
 def test_supervisor_gated_worker():
     bookings: list[str] = []
     panel = panel_for(supervised(bookings))
@@ -188,7 +185,6 @@ def ran(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
-@known(3, "async-only tools don't run (MCP tools have no sync implementation)")
 def test_mcp_tool_approve(mcp_agent):
     agent, log = mcp_agent
     panel = panel_for(agent)
