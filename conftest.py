@@ -7,6 +7,7 @@ kernel inherits it and a learner's key in the shell can never reach a saved outp
 import os
 from pathlib import Path
 
+import nbval.kernel
 import pytest
 
 from hitl_widgets.models import MODEL_VARIABLES
@@ -14,6 +15,21 @@ from hitl_widgets.models import MODEL_VARIABLES
 os.environ["HITL_OFFLINE"] = "1"
 for name in MODEL_VARIABLES:
     os.environ.pop(name, None)
+
+
+def _start_kernel_as_jupyterlab_does(*args, **kwargs):
+    """nbval's kernels start without PYTEST_CURRENT_TEST, as JupyterLab's do.
+
+    ipykernel skips its file-descriptor capture when it sees that variable, and its
+    sys.stderr then has no fileno(): a subprocess a cell starts with stderr passed on
+    (notebook 11's MCP server) would fail under nbval, and nowhere else.
+    """
+    kwargs.setdefault("env", {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
+    return _start_new_kernel(*args, **kwargs)
+
+
+_start_new_kernel = nbval.kernel.start_new_kernel
+nbval.kernel.start_new_kernel = _start_kernel_as_jupyterlab_does
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 NEEDS_POSTGRES = "09-production"

@@ -1,0 +1,2 @@
+def reject_with_reason(panel, reason):
+    panel.decide({"type": "reject", "message": reason})
