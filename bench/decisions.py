@@ -8,6 +8,7 @@ interrupt or the end.
 
 2a. Panel vs plain on fresh threads: the chain lookup -> order -> notify (three
     decisions a thread), the two paths interleaved decision by decision.
+2c. As 2a, on `create_agent` + `HumanInTheLoopMiddleware(interrupt_mode="per_call")`.
 2b. One long thread each: every turn appends a new request (`Check stock of widget-x in
     SF-01`), which pauses at one lookup; the approve is the timed decision. The history
     grows by four messages a turn (request, tool call, tool result, answer).
@@ -122,6 +123,44 @@ def panel_vs_plain(table: Table, rounds: int) -> None:
         median(times["plain"]),
         1.15,
     )
+
+
+def middleware_graph(saver):
+    """`create_agent` with `HumanInTheLoopMiddleware(interrupt_mode="per_call")`, scripted by the offline model."""
+    from langchain.agents import create_agent
+    from langchain.agents.middleware import HumanInTheLoopMiddleware
+
+    tools = make_tools(InventoryStore())
+    gate = HumanInTheLoopMiddleware(interrupt_on={tool.name: True for tool in tools}, interrupt_mode="per_call")
+    return create_agent(OfflineChatModel(), tools, middleware=[gate], checkpointer=saver)
+
+
+def middleware_panel_vs_plain(table: Table, rounds: int) -> None:
+    """2c: as 2a, on LangChain's agent: the per_call answer is a decision, resumed by interrupt id."""
+    say(f"2c panel vs plain decision on create_agent + per_call middleware, {rounds} threads x 3 decisions")
+    graph = middleware_graph(InMemorySaver())
+    times = {"panel": [], "plain": []}
+    for r in range(rounds + 1):
+        drivers = {"panel": Panel(graph, f"mw-panel-{r}"), "plain": ById(graph, f"mw-plain-{r}")}
+        _chain_round(drivers, times, r)
+        if r == 0:
+            times = {"panel": [], "plain": []}
+    table.ratio(
+        "2c",
+        f"one decision via ApprovalPanel on create_agent per_call (vs plain resume; n={len(times['plain'])})",
+        median(times["panel"]),
+        median(times["plain"]),
+        1.15,
+    )
+
+
+class ById(Plain):
+    """The floor for the middleware: its interrupts are answered by id, as LangChain's docs do."""
+
+    def decide(self, decision) -> None:
+        (pending,) = self.pending
+        command = Command(resume={pending.id: decision})
+        self.pending = self.graph.invoke(command, self.config, version="v2").interrupts
 
 
 WINDOW = 5  # the cost "at approval k": the median of one path's approvals among k-5 .. k+5

@@ -56,6 +56,7 @@ def main() -> None:
     sections = [
         ("1", lambda: startup.measure(table, number("BENCH_RUNS", 9), ready)),
         ("2a", lambda: ready and decisions.panel_vs_plain(table, number("BENCH_ROUNDS", 40))),
+        ("2c", lambda: ready and decisions.middleware_panel_vs_plain(table, number("BENCH_ROUNDS", 40))),
         ("2b", lambda: decisions.long_thread(table, number("BENCH_TURNS", 1000), ready)),
         ("3", lambda: decisions.checkpointers(table, max(5, number("BENCH_ROUNDS", 40) // 3), ready)),
         ("4", lambda: suite.nbval_suite(table, number("BENCH_NBVAL_RUNS", 3))),
