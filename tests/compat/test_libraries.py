@@ -6,7 +6,8 @@
 - langgraph-supervisor (langchain-ai/langgraph-supervisor-py, README): `create_supervisor`
   over a worker agent whose tool is gated by `HumanInTheLoopMiddleware`.
 - MCP adapters (langchain-ai/langchain-mcp-adapters, README "Client"): tools loaded from a
-  local stdio MCP server (tests/compat/mcp_server.py) into `create_agent` with the middleware.
+  local stdio MCP server (tests/compat/mcp_server.py) into `create_agent` with the middleware,
+  in its default batched mode and with `interrupt_mode="per_call"`.
 """
 
 from __future__ import annotations
@@ -157,12 +158,10 @@ def test_supervisor_gated_worker_reject():
 
 
 # -- MCP adapters: a stdio MCP server's tool behind the middleware
-@pytest.fixture
-def mcp_agent(tmp_path):
+def mcp_tools(log: Path):
     client_module = pytest.importorskip("langchain_mcp_adapters.client")  # not in requirements.txt yet
     MultiServerMCPClient = client_module.MultiServerMCPClient
 
-    log = tmp_path / "mcp.log"
     server = Path(__file__).with_name("mcp_server.py")
     client = MultiServerMCPClient(
         {
@@ -174,14 +173,39 @@ def mcp_agent(tmp_path):
             }
         }
     )
-    tools = asyncio.run(client.get_tools())
-    agent = create_agent(
+    return asyncio.run(client.get_tools())
+
+
+@pytest.fixture(scope="module")
+def mcp_server_tools(tmp_path_factory):
+    """The server's tools, loaded once per module (each call still opens its own stdio session)."""
+    log = tmp_path_factory.mktemp("mcp") / "mcp.log"
+    return mcp_tools(log), log
+
+
+def mcp_agent_for(tools, **middleware):
+    return create_agent(
         model=turns([call("delete_records", table="records", older_than_days=30)]),
         tools=tools,
-        middleware=[HumanInTheLoopMiddleware(interrupt_on={"delete_records": True})],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"delete_records": True}, **middleware)],
         checkpointer=InMemorySaver(),
     )
-    return agent, log
+
+
+@pytest.fixture
+def mcp_agent(mcp_server_tools):
+    tools, log = mcp_server_tools
+    log.unlink(missing_ok=True)  # each test sees only its own calls
+    return mcp_agent_for(tools), log
+
+
+# the same agent with the middleware's other mode (installed langchain/agents/middleware/human_in_the_loop.py):
+# one interrupt per gated call, raised as the (async-only) MCP tool starts
+@pytest.fixture
+def mcp_per_call_agent(mcp_server_tools):
+    tools, log = mcp_server_tools
+    log.unlink(missing_ok=True)
+    return mcp_agent_for(tools, interrupt_mode="per_call"), log
 
 
 def ran(log: Path) -> list[dict]:
@@ -357,3 +381,34 @@ def test_supervisor_second_worker_rejected():
     assert panel.decisions[1].call_id == "add_1" and panel.decisions[1].message == "Do not add; just list them."
     math_says = [m.content for m in state(panel)["messages"] if getattr(m, "name", None) == "math_expert"]
     assert "Do not add; just list them." in math_says[0]  # the worker read the rejection
+
+
+def test_mcp_per_call_approve(mcp_per_call_agent):
+    agent, log = mcp_per_call_agent
+    panel = panel_for(agent)
+    panel.run("Delete records older than 30 days")
+    assert panel._session.is_async and len(cards(panel)) == 1
+    assert "delete_records" in str(panel) and "call_0_0" in str(panel) and ran(log) == []
+    assert labels(card(panel)) == ["Approve", "Edit", "Reject", "Respond"]
+    approve(panel)
+    assert ran(log) == [{"table": "records", "older_than_days": 30}] and panel.status == "Done."
+    assert decision_types(panel) == ["approve"] and panel.decisions[0].call_id == "call_0_0"
+    assert tool_messages(state(panel))[-1].text == "deleted old rows from records"
+
+
+def test_mcp_per_call_edit_form(mcp_per_call_agent):
+    agent, log = mcp_per_call_agent
+    panel = panel_for(agent)
+    panel.run("Delete records older than 30 days")
+    edit_form(panel, **{"Older Than Days": 365})
+    assert ran(log) == [{"table": "records", "older_than_days": 365}]
+    assert panel.decisions[0].edited_args == {"table": "records", "older_than_days": 365}
+
+
+def test_mcp_per_call_reject(mcp_per_call_agent):
+    agent, log = mcp_per_call_agent
+    panel = panel_for(agent)
+    panel.run("Delete records older than 30 days")
+    reject(panel, "Keep everything.")
+    assert ran(log) == [] and panel.decisions[0].message == "Keep everything."
+    assert "Keep everything." in tool_messages(state(panel))[-1].content and panel.status == "Done."
