@@ -5,6 +5,7 @@ answer is read); only the LLM is a scripted model. Sources (langchain-ai/docs):
 - I: https://docs.langchain.com/oss/python/langgraph/interrupts (src/oss/langgraph/interrupts.mdx)
 - H: https://docs.langchain.com/oss/python/langgraph/add-human-in-the-loop (src/oss/langgraph/add-human-in-the-loop.mdx)
 - F: https://docs.langchain.com/oss/python/langgraph/functional-api-human-in-the-loop
+- G: https://docs.langchain.com/oss/python/langgraph/graph-api (src/oss/langgraph/graph-api.mdx), "Send"
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.func import entrypoint, task
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
-from langgraph.types import Command, interrupt
+from langgraph.types import Command, Send, interrupt
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
@@ -546,4 +547,87 @@ def test_multi_turn_command_goto(mode):
     messages = state(panel)["messages"]
     assert [m.content for m in messages if isinstance(m, HumanMessage)] == ["I want to go somewhere warm.", "Paris"]
     assert isinstance(messages[-1], AIMessage) and "Paris it is" in messages[-1].content
+    assert panel.status == "Done."
+
+
+# -- I: "Rules of interrupts" (resume values are matched to interrupt() calls by their order in the
+# task): a node that skips its first question on a condition of the state; the card shows, and the
+# answer goes to, the question asked now
+class SignupState(TypedDict):
+    known_name: str | None
+    name: str
+    age: str
+
+
+def signup_graph(mode: str):
+    def collect(state: SignupState):
+        name = state["known_name"] if state["known_name"] else interrupt("What's your name?")
+        age = interrupt(f"What's your age, {name}?")
+        return {"name": name, "age": age}
+
+    builder = StateGraph(SignupState)
+    builder.add_node("collect", node(collect, mode))
+    builder.add_edge(START, "collect")
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+@pytest.mark.parametrize("mode", variants())
+@pytest.mark.parametrize("known", [None, "Ada"], ids=["asks-both", "skips-the-first"])
+def test_conditionally_skipped_interrupt(mode, known):
+    panel = panel_for(signup_graph(mode))
+    panel.run({"known_name": known, "name": "", "age": ""})
+    if known is None:
+        assert "What's your name?" in str(panel) and "age" not in str(panel)
+        answer(panel, "Grace")
+    assert "What's your name?" not in str(panel) and f"What's your age, {known or 'Grace'}?" in str(panel)
+    answer(panel, "36")
+    assert state(panel) == {"known_name": known, "name": known or "Grace", "age": "36"}
+    assert [r.message for r in panel.decisions] == ([] if known else ["Grace"]) + ["36"]
+
+
+# -- G: "Send", the map-reduce joke example,
+# with an interrupt in the mapped node for some subjects only: the others finish at once
+class JokeState(TypedDict):
+    subjects: list[str]
+    jokes: Annotated[list[str], operator.add]
+
+
+def jokes_graph(mode: str, written: list[str]):
+    def generate_joke(state: dict):
+        subject = state["subject"]
+        if subject in ("politics", "religion"):  # sensitive: a human writes it
+            joke = interrupt(f"Write the joke about {subject}, or say skip")
+            if joke == "skip":
+                return {"jokes": []}
+        else:
+            joke = f"Joke about {subject}"
+        written.append(subject)
+        return {"jokes": [joke]}
+
+    def continue_to_jokes(state: JokeState):
+        return [Send("generate_joke", {"subject": s}) for s in state["subjects"]]
+
+    builder = StateGraph(JokeState)
+    builder.add_node("generate_joke", node(generate_joke, mode))
+    builder.add_conditional_edges(START, continue_to_jokes, ["generate_joke"])
+    builder.add_edge("generate_joke", END)
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+@pytest.mark.parametrize("mode", variants())
+def test_send_map_where_some_branches_interrupt(mode):
+    written: list[str] = []
+    panel = panel_for(jokes_graph(mode, written))
+    panel.run({"subjects": ["cats", "politics", "dogs", "religion"], "jokes": []})
+    assert len(cards(panel)) == 2
+    assert {i.value for i in panel.pending} == {
+        "Write the joke about politics, or say skip",
+        "Write the joke about religion, or say skip",
+    }
+    assert sorted(written) == ["cats", "dogs"]  # the branches that did not ask are done
+    while cards(panel):  # answer what the first card shows
+        shown = card(panel, 0).children[0].value
+        answer(panel, "skip" if "religion" in shown else "Two parties walk into a bar.", 0)
+    assert sorted(state(panel)["jokes"]) == ["Joke about cats", "Joke about dogs", "Two parties walk into a bar."]
+    assert sorted(written) == ["cats", "dogs", "politics"] and len(panel.decisions) == 2
     assert panel.status == "Done."
