@@ -159,6 +159,7 @@ class Session:
                 "Compile it with one, e.g. builder.compile(checkpointer=InMemorySaver())."
             )
         self._graph = graph
+        self._local = not isinstance(graph, RemoteThread)
         self._config = {**config, "configurable": dict(configurable)}
         if tools is None:
             self._tools = tools_in_graph(graph)
@@ -332,7 +333,7 @@ class Session:
         calls = proposed_tool_calls(snapshot.values)
         requests = read_requests(snapshot.interrupts, self._tools, snapshot.values)
         if any(a.call_id is None for r in requests for a in r.actions) and snapshot.tasks:
-            calls = calls + _subgraph_tool_calls(self._state(subgraphs=True))  # the calls a sub-agent made
+            calls = calls + self._sub_agent_calls()  # the calls a sub-agent made
             requests = read_requests(snapshot.interrupts, self._tools, _calls_as_values(calls))
         requests = self._mark_answered(snapshot, requests)
         live = {request.interrupt_id for request in requests}
@@ -342,6 +343,28 @@ class Session:
         for gone in set(self._drafts) - live:
             del self._drafts[gone]
         return requests
+
+    def _sub_agent_calls(self) -> list[dict[str, Any]]:
+        """The calls sub-agents made: in subgraph nodes, and in graphs a tool runs (Deep Agents' `task`).
+
+        A subgraph node's state comes with `get_state(subgraphs=True)`; a graph run inside a
+        tool has no node of its own, but its checkpoint is kept under the tool task's namespace.
+        """
+        snapshot = self._state(subgraphs=True)
+        calls = _subgraph_tool_calls(snapshot)
+        saver = getattr(self._graph, "checkpointer", None)
+        if saver is None or not self._local:
+            return calls
+        for task in snapshot.tasks:
+            if getattr(task, "state", None) is None and task.interrupts:
+                namespace = {**self._config["configurable"], "checkpoint_ns": f"{task.name}:{task.id}"}
+                try:
+                    saved = saver.get_tuple({"configurable": namespace})
+                except Exception:  # an async-only checkpointer: the card shows no call id
+                    saved = None
+                if saved is not None:
+                    calls += proposed_tool_calls(saved.checkpoint.get("channel_values", {}))
+        return calls
 
     def _mark_answered(self, snapshot: Any, requests: tuple[ReviewRequest, ...]) -> tuple[ReviewRequest, ...]:
         """Requests whose task failed after its answer was written (LangGraph replays that answer)."""

@@ -281,12 +281,6 @@ def test_deep_agent_subagent_decisions_in_the_task_tool(decision):
     assert len(task_results) == 1  # the `task` call got the subagent's answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a call made by a subagent run inside a tool (Deep Agents' `task`) shows '(no call id)': the panel "
-    "looks for it in get_state(subgraphs=True), whose `tools` task has no state, while the subagent's own "
-    "checkpoint (namespace `tools:<task id>`) holds the AI message with the call id",
-)
 def test_deep_agent_subagent_card_names_the_call_id():
     sent: list[dict] = []
     panel = panel_for(mailer_subagent(sent))
