@@ -386,8 +386,10 @@ class Card:
                 children = [header, self.arming, *(v.box for v in self.views), self.out]
             self.box = widgets.VBox(children, layout=looks.card)
         self.box.add_class("hitl-card")
-        if not armed:
+        if not armed:  # disabled before the box is shown: no moment when a new card takes a click
             self.box.add_class("hitl-new")
+            for button in self.buttons():
+                button.disabled = True
         for view in self.views:
             if view.box is None:
                 view.container = self.box

@@ -216,19 +216,25 @@ LABEL = {"approve": "Approve", "edit": "Send edit", "reject": "Reject", "respond
 
 
 # -- scripted playback ----------------------------------------------------------------------------
-Expect = str | Callable[[dict[str, Any]], bool]
+Expect = str | Mapping[str, Any] | Callable[[dict[str, Any]], bool]
 
 
 def expect_matches(expect: Expect, action: Action | None, request: ReviewRequest) -> bool:
     """Whether a pending call (or a question) is the one a scripted cell expects.
 
-    A string is a tool name; a callable gets the tool call (`{"name", "args", "id"}`), or a
-    question's value, and says yes or no.
+    A string is a tool name; a mapping is part of a tool call, `{"name": ..., "args": {...}}`
+    (every name and argument it gives must be equal); a callable gets the tool call
+    (`{"name", "args", "id"}`), or a question's value, and says yes or no.
     """
     if request.kind == OTHER or action is None:
         return callable(expect) and bool(_safely(expect, request.value))
     if isinstance(expect, str):
         return action.name == expect
+    if isinstance(expect, Mapping):
+        wanted = expect.get("args") or {}
+        return expect.get("name", action.name) == action.name and all(
+            name in action.args and action.args[name] == value for name, value in wanted.items()
+        )
     return bool(_safely(expect, action.tool_call))
 
 
@@ -277,5 +283,11 @@ def expected_target(
 
 
 def describe_expect(expect: Expect) -> str:
+    """The expected call, as the skip message names it."""
+    if isinstance(expect, str):
+        return expect
+    if isinstance(expect, Mapping):
+        args = ", ".join(f"{name}={value_text(value)}" for name, value in (expect.get("args") or {}).items())
+        return f"{expect.get('name', 'call')}({args})"
     name = getattr(expect, "__name__", "")
-    return expect if isinstance(expect, str) else (name if name and name != "<lambda>" else "expected call")
+    return name if name and name != "<lambda>" else "expected call"
