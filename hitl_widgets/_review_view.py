@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from ._json_schemas import resolve_ref
 from ._review_requests import OTHER, Action, ReviewRequest
 from ._session import DecisionRecord
+from .errors import TOOL_RESPONSE_MARKER
 
 ARROW = "→"
 PAST = {"approve": "approved", "edit": "edited", "reject": "rejected", "respond": "answered"}
@@ -113,25 +114,43 @@ def _text(message: Any) -> str:
     return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, default=str)
 
 
+def tool_output(message: Any) -> str:
+    """What a tool returned, in its own words (an edited call's note to the model is left out)."""
+    text = _text(message)
+    return text.split(TOOL_RESPONSE_MARKER)[-1].strip() if TOOL_RESPONSE_MARKER in text else text
+
+
 def thread_context(values: Any, skip_call_ids: Sequence[str] = ()) -> Context:
-    """The last user message, and the last tool result (a rejected or answered call did not run)."""
+    """The last user message, and the results of the last tool turn that ran.
+
+    A rejected or answered call did not run, so it is skipped. Calls the model proposed
+    together (parallel calls) are one turn: their results are shown together.
+    """
     messages = values.get("messages") if isinstance(values, Mapping) else None
     if not isinstance(messages, list):
         return Context()
     request = next((_text(m) for m in reversed(messages) if isinstance(m, HumanMessage)), None)
-    names = {call.get("id"): call.get("name") for m in messages if isinstance(m, AIMessage) for call in m.tool_calls}
+    turn: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for position, message in enumerate(messages):
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                turn[str(call.get("id"))] = position
+                names[str(call.get("id"))] = str(call.get("name"))
     skip = set(skip_call_ids)
-    for message in reversed(messages):
-        if isinstance(message, ToolMessage) and message.tool_call_id not in skip:
-            tool = message.name or names.get(message.tool_call_id) or "tool"
-            return Context(request, tool, _text(message))
-    return Context(request)
+    ran = [m for m in messages if isinstance(m, ToolMessage) and m.tool_call_id not in skip]
+    if not ran:
+        return Context(request)
+    last = turn.get(ran[-1].tool_call_id)
+    together = [m for m in ran if last is not None and turn.get(m.tool_call_id) == last] or ran[-1:]
+    tools = list(dict.fromkeys(m.name or names.get(m.tool_call_id) or "tool" for m in together))
+    return Context(request, ", ".join(tools), " · ".join(tool_output(m) for m in together))
 
 
 def tool_results(values: Any) -> dict[str, str]:
     """The text of every tool message of the thread, by tool call id."""
     messages = values.get("messages") if isinstance(values, Mapping) else None
-    return {m.tool_call_id: _text(m) for m in messages or () if isinstance(m, ToolMessage)}
+    return {m.tool_call_id: tool_output(m) for m in messages or () if isinstance(m, ToolMessage)}
 
 
 def skipped_calls(records: Sequence[DecisionRecord]) -> list[str]:
@@ -168,7 +187,7 @@ def last_decision_line(records: Sequence[DecisionRecord], values: Any) -> str | 
     last = records[-1].interrupt_id
     batch = [r for r in records if r.interrupt_id == last]
     results = tool_results(values)
-    return "; ".join(record_summary(r, results) for r in batch)
+    return " · ".join(record_summary(r, results) for r in batch)
 
 
 def replaced_call(records: Sequence[DecisionRecord], action: Action) -> tuple[Change, ...] | None:
