@@ -131,17 +131,25 @@ def test_invalid_json_in_the_raw_view_is_refused_and_nothing_runs(demo):
 
 
 def test_screenshot_of_the_panel_for_the_readme(demo):
-    """A real screenshot from this run, a card mid-review: `cp tests/e2e/artifacts/panel.png docs/` for the README."""
+    """A real screenshot from this run, a card mid-review: `cp tests/e2e/artifacts/panel.png docs/` for the README.
+
+    The card replaces a rejected call (what changed since is shown), its edit differs from the
+    proposal (so Approve says "Approve original"), and the decision log fits 900 px.
+    """
     notebook, panel = demo
     panel.button(panel.card("lookup_inventory"), "Approve").click()
     order = panel.card("create_purchase_order")
     panel.message_box(order).fill("use 'Globex' instead")
     panel.button(order, "Reject").click()
     rerouted = panel.card("Globex")
+    expect(rerouted).to_contain_text("Replaces the rejected call; changed: vendor: Acme Supply → Globex")
     panel.button(rerouted, "Edit").click()
-    expect(rerouted.get_by_label("Qty *")).to_be_visible()
+    rerouted.get_by_label("Qty *").fill("40")
+    expect(panel.button(rerouted, "Approve original")).to_be_enabled()
     expect(panel.decision_log()).to_contain_text("Decision log (2)")
     notebook.wait_idle()
+    width = panel.decision_log().evaluate("(el) => [el.getBoundingClientRect().width, el.scrollWidth, el.clientWidth]")
+    assert width[0] <= 900 and width[1] <= width[2] + 1, width
     SCREENSHOT.parent.mkdir(exist_ok=True)
     panel.root.screenshot(path=SCREENSHOT, animations="disabled")
     assert SCREENSHOT.stat().st_size > 10_000

@@ -116,11 +116,11 @@ def test_approve_with_an_open_edit_asks_and_sends_nothing(demo):
     notify.get_by_label("Channel *").select_option("email")
     approve = notify.get_by_role("button", name=re.compile(r"^Approve"))
     approve.first.click()
-    expect(notify).to_contain_text("Your edit (channel: slack → email) is discarded")
     notebook.wait_idle()
-    seen = probe(notebook)
+    seen = probe(notebook)  # nothing went out on slack...
     assert [run["tool"] for run in seen["runs"]] == ["lookup_inventory", "create_purchase_order"], seen
     assert seen["pending"] == 1, seen
+    expect(notify).to_contain_text("Your edit (channel: slack → email) is discarded")  # ...and the card says why
 
     panel.button(notify, "Go back").click()
     panel.button(notify, "Send edit").click()
@@ -130,6 +130,8 @@ def test_approve_with_an_open_edit_asks_and_sends_nothing(demo):
     assert seen["runs"][-1] == {"tool": "send_notification", "args": seen["runs"][-1]["args"]}
     assert seen["runs"][-1]["args"]["channel"] == "email", seen
     expect(panel.decision_log()).to_contain_text("channel: slack → email")
+    wrap = panel.answer().locator("pre").first.evaluate("(el) => getComputedStyle(el).wordBreak")
+    assert wrap != "break-all", wrap  # the answer wraps between words
 
 
 def test_a_message_typed_before_approve_is_not_dropped_silently(demo):
@@ -137,9 +139,9 @@ def test_a_message_typed_before_approve_is_not_dropped_silently(demo):
     lookup = panel.card("lookup_inventory")
     panel.message_box(lookup).fill("check NY-02 too")
     panel.button(lookup, "Approve").click()
-    expect(lookup).to_contain_text('Your message "check NY-02 too" will not be sent')
     notebook.wait_idle()
     assert probe(notebook)["decisions"] == []
+    expect(lookup).to_contain_text('Your message "check NY-02 too" will not be sent')
     panel.button(lookup, "Approve without the message").click()
     panel.card("create_purchase_order")
 
@@ -216,7 +218,6 @@ def test_notebook_06_gives_the_same_store_unattended_and_after_live_clicks(page,
     panel.message_box(slack).fill("Please email the team instead.")
     panel.button(slack, "Reject").click()
     email = panel.card("email")
-    expect(email).to_contain_text("channel: slack → email")  # what changed since the rejected call
     panel.button(email, "Approve").click()
     expect(panel.answer()).to_contain_text("Here is what happened")
     live.wait_idle()
