@@ -18,6 +18,7 @@ from traitlets import CUnicode, TraitError
 from ._answers import edit_decision
 from ._forms import FormField, bounds_text, collect_args, field_errors, form_fields, number_text, parse_json
 from ._panel_looks import Looks
+from ._panel_text import changes_html
 from ._review_requests import Action
 from ._review_view import Change, arg_changes
 from .errors import DecisionError
@@ -130,8 +131,10 @@ class Editor:
         self.send = widgets.Button(description="Send edit", button_style="warning", icon="check")
         self.send.on_click(lambda _: self.view.submit_edit())
         self.body = widgets.VBox()
-        self.box = widgets.VBox([self.mode, self.body, self.send], layout=widgets.Layout(display="none"))
+        self.preview = widgets.HTML(layout=looks.plain)
+        self.box = widgets.VBox([self.mode, self.body, self.preview, self.send], layout=widgets.Layout(display="none"))
         self._show_mode()
+        self._show_changes()
 
     def _original_json(self) -> str:
         return json.dumps({"name": self.action.name, "args": self.action.args}, indent=2)
@@ -140,7 +143,20 @@ class Editor:
         self.body.children = [self.form.box] if self.form and self.mode.value == "Form" else [self.raw]
 
     def _changed(self) -> None:
+        self._show_changes()
         self.view.edit_changed()
+
+    def _show_changes(self) -> None:
+        """The edit as a diff against the proposal, as it is typed: `qty: 100 → 50`."""
+        changes = self.changes()
+        if isinstance(changes, str):
+            text = f"<div class='hitl-context'><b>Your edit:</b> {html.escape(changes)}</div>"
+        elif changes:
+            text = f"<div class='hitl-context'><b>Your edit:</b> {changes_html(changes)}</div>"
+        else:
+            text = "<div class='hitl-context'><i>No change yet: this is the proposed call.</i></div>"
+        if self.preview.value != text:
+            self.preview.value = text
 
     def _switch(self, change: Mapping[str, Any]) -> None:
         """Carry what was typed across: the form into JSON, or the JSON into the form.

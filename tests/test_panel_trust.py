@@ -121,6 +121,7 @@ def test_approve_original_anyway_sends_the_original():
     (order,) = cards(panel)
     open_form(order)
     field(order, "Qty").value = "50"
+    assert "<b>Your edit:</b> <span class='hitl-change'><b>qty</b>: <del>100</del> → <ins>50</ins>" in html_text(order)
     button(order, "Approve original").click()
     button(order, "Approve original anyway").click()
     assert store.purchase_orders()[0]["qty"] == 100
