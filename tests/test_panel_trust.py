@@ -1,7 +1,7 @@
 """The panel a reviewer can trust: no click-through, nothing typed dropped silently, context, checks.
 
 Unit level (widgets driven with `Button.click()`, no browser); the browser suite
-(`tests/e2e/test_panel_trust.py`) clicks the same things in JupyterLab.
+(`tests/e2e/test_trust_browser.py`) clicks the same things in JupyterLab.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each notebook's code cells run in this process twice: once as "Run All", once wi
 decision of its main panel clicked first (on the panel's own widgets, as a presenter would)
 and only then the rest of the cells, the way "Run all below" runs them. Both must end with
 the same store and the same decisions, and no cell may raise. The browser suite does the
-same for notebook 06 in JupyterLab (`tests/e2e/test_panel_trust.py`).
+same for notebook 06 in JupyterLab (`tests/e2e/test_trust_browser.py`).
 """
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ def cell_shows(cell, panel: str) -> bool:
     return bool(lines) and lines[-1].strip() == panel
 
 
-def outcome(namespace: dict, panel: str, store: str) -> dict:
+def outcome(namespace: dict, panel: str, store) -> dict:
     shown = namespace[panel]
     return {
         "decisions": [[r.decision["type"], r.tool, r.args, r.edited_args, r.message] for r in shown.decisions],
-        "orders": namespace[store].purchase_orders(),
-        "outbox": namespace[store].outbox(),
+        "orders": store.purchase_orders(),
+        "outbox": store.outbox(),
     }
 
 
@@ -91,17 +91,20 @@ def click_through(panel, records) -> None:
 def test_the_same_store_unattended_and_after_live_clicks(name):
     panel, store = CASES[name]
     cells = code_cells(name)
+    shown = shown_panel_index(cells, panel)
     unattended: dict = {"__name__": "__main__"}
-    run_cells(cells, unattended)
-    expected = outcome(unattended, panel, store)
+    run_cells(cells[: shown + 1], unattended)
+    its_store = unattended[store]  # the panel's own store (later cells may bind the name to another)
+    run_cells(cells[shown + 1 :], unattended)
+    expected = outcome(unattended, panel, its_store)
     assert expected["decisions"], f"{name}: its main panel decided nothing"
 
     live: dict = {"__name__": "__main__"}
-    shown = shown_panel_index(cells, panel)
     run_cells(cells[: shown + 1], live)
+    its_store = live[store]
     click_through(live[panel], unattended[panel].decisions)
     printed = run_cells(cells[shown + 1 :], live)  # "Run all below": no cell raises
     scripted = sum(cell.source.count(f"{panel}.decide(") for cell in cells[shown + 1 :])
     assert printed.count("already decided in the panel, skipping") >= scripted - 1, printed
-    seen = outcome(live, panel, store)
+    seen = outcome(live, panel, its_store)
     assert seen == expected, (seen, expected)
