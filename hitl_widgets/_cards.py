@@ -1,9 +1,16 @@
-"""One card per pending interrupt: the buttons of each tool call, or a question's answer box."""
+"""One card per pending interrupt: the buttons of each tool call, or a question's answer box.
+
+A card is visibly new (its number on the thread, a brief highlight, a line saying what the last
+decision did) and its decision buttons arm only after `ARM_DELAY_S`, so a second click meant for
+the card before lands on a disabled button. A click that would drop what the reviewer typed (an
+open edit, a message Approve does not carry) asks first and says what would be lost.
+"""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -13,12 +20,62 @@ from ._edit_form import Editor, Form
 from ._forms import form_fields
 from ._kinds import BY_NAME
 from ._panel_looks import KIND_NAMES, LABELS, STYLES, Looks
-from ._panel_text import as_json, pre, short_args, stream_output
+from ._panel_text import args_html, args_lines, as_json, changes_html, pre, short_args, stream_output
 from ._review_requests import BREAKPOINT, QUESTION, Action, ReviewRequest
+from ._review_view import Change, arg_rows, changes_text, clean_description, shorten, unsent_input
 from .errors import DecisionError
 
 if TYPE_CHECKING:
     from .panel import ApprovalPanel
+
+NOT_ARMED = (
+    "This card just appeared; its buttons activate in a moment, so a click meant for the previous card "
+    "cannot decide this one. Read it, then click again. Nothing was sent."
+)
+
+
+ARMING_NOTE = "<div class='hitl-arming'>⏳ New card: its buttons activate in a moment. Read it first.</div>"
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """What the panel knows around a new card: the last decision, the request, the last result."""
+
+    after: str | None = None
+    request: str | None = None
+    last_tool: str | None = None
+    last_result: str | None = None
+    replaced: Mapping[str, tuple[Change, ...]] | None = None
+    """For a call that replaces a rejected one, by call id: what changed since."""
+
+    def html(self) -> str:
+        parts = []
+        if self.after:
+            parts.append(f"<div class='hitl-after'><b>Last decision:</b> {html.escape(self.after)}</div>")
+        context = []
+        if self.request:
+            context.append(
+                f"<div><b>Request:</b> <span title='{html.escape(self.request, quote=True)}'>"
+                f"{html.escape(shorten(self.request, 160))}</span></div>"
+            )
+        if self.last_result is not None:
+            context.append(
+                f"<details><summary><b>Last tool result</b> ({html.escape(self.last_tool or 'tool')}): "
+                f"{html.escape(shorten(self.last_result, 90))}</summary>{pre(self.last_result)}</details>"
+            )
+        if context:
+            parts.append(f"<div class='hitl-context'>{''.join(context)}</div>")
+        return "".join(parts)
+
+    def lines(self, indent: str) -> list[str]:
+        lines = []
+        if self.after:
+            lines.append(f"{indent}after: {self.after}")
+        if self.request:
+            lines.append(f"{indent}request: {shorten(self.request, 100)}")
+        if self.last_result is not None:
+            lines.append(f"{indent}last tool result: {self.last_tool or 'tool'} {'→'} {shorten(self.last_result, 90)}")
+        return lines
 
 
 class Shell:
@@ -69,6 +126,8 @@ class ActionView:
             )
             button.on_click(self._handler(kind))
             self.buttons[kind] = button
+        if "edit" in self.buttons:
+            self.buttons["edit"].add_class("hitl-expander")
         self.info = shell.info
         self.info.value = self._info(None)
         parts: list[widgets.Widget] = [self.info, widgets.HBox(list(self.buttons.values()), layout=looks.plain)]
@@ -77,54 +136,145 @@ class ActionView:
             self.message = shell.message
             parts.append(self.message)
         self.editor: Editor | None = None  # built on the first click on Edit
+        self.confirm: widgets.VBox | None = None  # built when a click would drop typed input
+        self.confirm_buttons: list[widgets.Button] = []
         self.parts = parts
         # A batch frames each action; a single action's parts go straight into its card.
         self.box = widgets.VBox(parts, layout=looks.action) if framed else None
         self.container: widgets.Box | None = self.box  # set by the card when None
 
     def _info(self, draft: Mapping[str, Any] | None) -> str:
-        calls = self.header + "".join(
-            f"<b>{html.escape(a.name)}</b> <code>{html.escape(a.call_id or '(no call id)')}</code>"
-            + pre(as_json(a.args))
-            for a in self.actions
-        )
+        replaced = self.card.context.replaced or {}
+        calls = self.header
+        for a in self.actions:
+            calls += f"<b>{html.escape(a.name)}</b> <code>{html.escape(a.call_id or '(no call id)')}</code>"
+            calls += args_html(arg_rows(a.args, a.args_schema))
+            changes = replaced.get(a.call_id or "")
+            if changes is not None:
+                what = changes_html(changes) if changes else "nothing: the same arguments again"
+                calls += f"<div class='hitl-after'><b>Replaces the rejected call; changed:</b> {what}</div>"
         first = self.actions[0]
-        if first.description and len(self.actions) == 1:
-            calls += pre(first.description)
+        description = clean_description(first.description, first) if first.description else ""
+        if description and len(self.actions) == 1:
+            calls += pre(description)
         if draft:
             calls += f"<i>Decided: {html.escape(draft['type'])}; waiting for the other actions.</i>"
         return calls
 
     def _handler(self, kind: str) -> Callable[[Any], None]:
         def click(_: Any) -> None:
+            if not self.card.armed:
+                self.card.show_error(NOT_ARMED)
+                return
             if kind == "edit":
-                if self.editor is None:
-                    assert self.container is not None, "the card sets it"
-                    self.editor = Editor(self, self.actions[0])
-                    children = list(self.container.children)
-                    children.insert(children.index(self.parts[-1]) + 1, self.editor.box)
-                    self.container.children = children
-                self.editor.toggle()
+                self._toggle_editor()
                 return
             decision: dict[str, Any] = {"type": kind}
             text = self.message.value.strip() if self.message else ""
             if kind == "respond" or (kind == "reject" and text):
-                decision["message"] = text  # the box is for Reject and Respond; Approve ignores it
-            self.card.submit(decision, self.index)
+                decision["message"] = text  # the box is for Reject and Respond; Approve carries none
+            self._send(kind, decision)
 
         return click
 
+    def _toggle_editor(self) -> None:
+        if self.editor is None:
+            assert self.container is not None, "the card sets it"
+            self.editor = Editor(self, self.actions[0])
+            children = list(self.container.children)
+            children.insert(children.index(self.parts[-1]) + 1, self.editor.box)
+            self.container.children = children
+            self.card.panel._enable_card(self.card)
+        self.editor.toggle()
+        edit = self.buttons.get("edit")
+        if edit is not None:
+            (edit.add_class if self.editor.open else edit.remove_class)("hitl-expanded")
+
+    def edit_state(self) -> tuple[Change, ...] | str | None:
+        """The open edit's changes (or why it cannot be read); None when there is nothing to lose."""
+        if self.editor is None:
+            return None
+        return self.editor.changes() or None
+
+    def edit_changed(self) -> None:
+        """The edit was typed in: say on Approve that it would send the original; clear what is stale."""
+        dirty = self.edit_state() is not None
+        approve = self.buttons.get("approve")
+        label = f"{self.labels['approve']} original" if dirty else self.labels["approve"]
+        if approve is not None and approve.description != label:
+            approve.description = label
+        self._hide_confirm()
+        if self.card.error_from_edit and self.editor is not None and not isinstance(self.editor.changes(), str):
+            try:
+                self.editor.decision()
+            except DecisionError:
+                return
+            self.card.show_error(None)
+
+    def _send(self, kind: str, decision: dict[str, Any]) -> None:
+        message = self.message.value if self.message else ""
+        lost = unsent_input(kind, self.edit_state(), message)
+        if lost:
+            self._ask(kind, lost, lambda: self.card.submit(decision, self.index))
+        else:
+            self._hide_confirm()
+            self.card.submit(decision, self.index)
+
+    def _ask(self, kind: str, lost: list[str], go: Callable[[], None]) -> None:
+        """Say what the click would drop; send only when the reviewer confirms."""
+        looks = self.card.looks
+        approve = self.labels["approve"]
+        yes_label = {"approve": f"{approve} original anyway", "edit": "Send edit without the message"}.get(
+            kind, f"{self.labels.get(kind, kind)} anyway"
+        )
+        if kind == "approve" and self.edit_state() is None:
+            yes_label = f"{approve} without the message"
+        yes = widgets.Button(description=yes_label, button_style=STYLES.get(kind, "warning"), layout=looks.plain)
+        back = widgets.Button(description="Go back", layout=looks.plain)
+
+        def confirmed(_: Any) -> None:
+            self._hide_confirm()
+            go()
+
+        yes.on_click(confirmed)
+        back.on_click(lambda _: self._hide_confirm())
+        note = widgets.HTML(
+            "<b>Nothing was sent yet.</b> " + " ".join(html.escape(line) for line in lost),
+            layout=looks.plain,
+        )
+        self._hide_confirm()
+        self.confirm = widgets.VBox([note, widgets.HBox([yes, back])])
+        self.confirm.add_class("hitl-confirm")
+        self.confirm_buttons = [yes, back]
+        assert self.container is not None, "the card sets it"
+        children = list(self.container.children)
+        children.insert(children.index(self.parts[1]) + 1, self.confirm)
+        self.container.children = children
+        self.card.announce("Nothing was sent yet. " + " ".join(lost))
+        self.card.panel._enable_card(self.card)
+
+    def _hide_confirm(self) -> None:
+        if self.confirm is None:
+            return
+        box, self.confirm, self.confirm_buttons = self.confirm, None, []
+        if self.container is not None:
+            self.container.children = [c for c in self.container.children if c is not box]
+        box.close()
+
     def submit_edit(self) -> None:
         assert self.editor is not None, "Send edit is on the editor"
+        if not self.card.armed:
+            self.card.show_error(NOT_ARMED)
+            return
         try:
             decision = self.editor.decision()
         except DecisionError as error:
-            self.card.show_error(str(error))
+            self.card.show_error(str(error), from_edit=True)
             return
-        self.card.submit(decision, self.index)
+        self._send("edit", decision)
 
     def all_buttons(self) -> list[widgets.Button]:
-        return [*self.buttons.values(), *([self.editor.send] if self.editor else [])]
+        return [*self.buttons.values(), *([self.editor.send] if self.editor else []), *self.confirm_buttons]
 
     def set_draft(self, decision: Mapping[str, Any] | None) -> None:
         info = self._info(decision)
@@ -133,13 +283,18 @@ class ActionView:
 
     def text(self, marker: str, draft: Mapping[str, Any] | None) -> list[str]:
         lines = []
+        replaced = self.card.context.replaced or {}
         for action in self.actions:
             lines.append(f"{marker}{action.name} ({action.call_id or 'no call id'})")
             marker = " " * len(marker)
-            lines.append(f"{marker}args: {short_args(action.args)}")
+            lines += args_lines(arg_rows(action.args, action.args_schema), marker + "  ")
+            changes = replaced.get(action.call_id or "")
+            if changes is not None:
+                lines.append(f"{marker}replaces the rejected call; changed: {changes_text(changes) or 'nothing'}")
         first = self.actions[0]
-        if first.description and len(self.actions) == 1:
-            lines.append(f"{marker}{first.description.splitlines()[0]}")
+        description = clean_description(first.description, first) if first.description else ""
+        if description and len(self.actions) == 1:
+            lines.append(f"{marker}{description.splitlines()[0]}")
         lines.append(f"{marker}choices: {' | '.join(self.labels[kind] for kind in self.allowed) or '(none allowed)'}")
         if draft:
             lines.append(f"{marker}decided: {draft['type']} (waiting for the rest of the batch)")
@@ -290,13 +445,25 @@ class Card:
     """One pending interrupt: what it asks, its buttons, and an area for its errors."""
 
     def __init__(
-        self, panel: ApprovalPanel, request: ReviewRequest, number: int, looks: Looks, spare: Shell | None = None
+        self,
+        panel: ApprovalPanel,
+        request: ReviewRequest,
+        number: int,
+        looks: Looks,
+        spare: Shell | None = None,
+        context: CardContext | None = None,
+        armed: bool = True,
     ) -> None:
         self.panel, self.request, self.number, self.looks = panel, request, number, looks
+        self.context = context or CardContext()
+        self.armed = armed
         self.error: str | None = None
+        self.error_from_edit = False
         title = f"<b>{html.escape(self.title())}</b><br>"
         if request.note:
             title += f"<i>{html.escape(request.note)}</i><br>"
+        title += self.context.html()
+        self.arming = widgets.HTML("" if armed else ARMING_NOTE, layout=looks.plain, style=looks.html)
         self.shell: Shell | None = None
         single = request.kind == QUESTION or request.answered is not None or request.kind == BREAKPOINT
         if request.answered is not None or request.kind == BREAKPOINT:
@@ -309,14 +476,23 @@ class Card:
             self.shell = spare.reset() if spare else Shell(looks)
             index = 0 if BY_NAME[request.kind].per_action else None
             self.views = [ActionView(self, request.actions, index, title, shell=self.shell)]
-        if self.shell is not None:
+        if self.shell is not None:  # the call, its buttons, then why they are not active yet
             self.out = self.shell.out
-            self.box = widgets.VBox([*self.views[0].parts, self.out], layout=looks.card)
+            parts = self.views[0].parts
+            self.box = widgets.VBox([*parts[:2], self.arming, *parts[2:], self.out], layout=looks.card)
         else:
             self.out = widgets.Output(layout=looks.plain)
-            header = [] if single else [widgets.HTML(title, layout=looks.plain, style=looks.html)]
-            parts = self.views[0].parts if single else [v.box for v in self.views]
-            self.box = widgets.VBox([*header, *parts, self.out], layout=looks.card)
+            if single:
+                children = [*self.views[0].parts, self.arming, self.out]
+            else:
+                header = widgets.HTML(title, layout=looks.plain, style=looks.html)
+                children = [header, self.arming, *(v.box for v in self.views), self.out]
+            self.box = widgets.VBox(children, layout=looks.card)
+        self.box.add_class("hitl-card")
+        if not armed:  # disabled before the box is shown: no moment when a new card takes a click
+            self.box.add_class("hitl-new")
+            for button in self.buttons():
+                button.disabled = True
         for view in self.views:
             if view.box is None:
                 view.container = self.box
@@ -334,12 +510,26 @@ class Card:
         """True while this card still shows `request` as it stands (not answered since)."""
         return self.request.answered == request.answered
 
+    def arm(self) -> None:
+        """The buttons may decide now (the panel enables them unless it is busy)."""
+        self.armed = True
+        self.arming.value = ""
+
     def submit(self, decision: Any, index: int | None) -> None:
+        if not self.armed:
+            self.show_error(NOT_ARMED)
+            return
         self.panel._submit(decision, self.request.interrupt_id, action=index, card=self)
 
-    def show_error(self, text: str | None) -> None:
+    def show_error(self, text: str | None, *, from_edit: bool = False) -> None:
         self.error = text
+        self.error_from_edit = from_edit and text is not None
         self.out.outputs = stream_output(text or "")
+        if text:
+            self.announce(f"Card {self.number}: {text}")
+
+    def announce(self, text: str) -> None:
+        self.panel._announce(text)
 
     def buttons(self) -> list[widgets.Button]:
         return [button for view in self.views for button in view.all_buttons()]
@@ -356,6 +546,8 @@ class Card:
             editor = getattr(view, "editor", None)
             if editor is not None:
                 stack += [editor.raw, *(editor.form.inputs.values() if editor.form else ())]
+                if editor.form:
+                    stack.append(editor.form.box)
         seen: set[int] = set()
         while stack:
             widget = stack.pop()
@@ -371,7 +563,7 @@ class Card:
             view.set_draft(drafts.get(position) if BY_NAME[self.request.kind].per_action else None)
 
     def text(self, drafts: Mapping[int, Mapping[str, Any]]) -> list[str]:
-        lines = [self.title()]
+        lines = [self.title(), *self.context.lines("    ")]
         batched = BY_NAME[self.request.kind].per_action and len(self.views) > 1
         for position, view in enumerate(self.views):
             marker = f"  {chr(ord('a') + position)}) " if batched else "    "

@@ -29,8 +29,10 @@ SEED_STOCK = {
 }
 Channel = Literal["email", "slack", "sms"]
 MAX_ORDER_QTY = 100_000
-Quantity = Annotated[int, Field(le=MAX_ORDER_QTY, description=f"Units to order, at most {MAX_ORDER_QTY:,}.")]
-"""In the schema, so an edit of 10**20 units is refused before anything runs or is saved."""
+Quantity = Annotated[
+    int, Field(ge=1, le=MAX_ORDER_QTY, description=f"Units to order, from 1 to at most {MAX_ORDER_QTY:,}.")
+]
+"""In the schema, so an edit of -5 or of 10**20 units is refused before anything runs or is saved."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stock (

@@ -13,17 +13,31 @@ the panel's own error area.
 
 from __future__ import annotations
 
+import asyncio
 import html
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
+from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool
 
-from ._cards import Card, Shell
-from ._panel_looks import LOG_ROWS, Looks
-from ._panel_text import pre, record_cells, record_line, stream_output
+from . import _panel_looks
+from ._cards import Card, CardContext, Shell
+from ._panel_looks import ARIA_SCRIPT, LOG_ROWS, LOG_SHOWN, PANEL_CLASS, Looks, style_sheet
+from ._panel_text import log_table, pre, record_line, stream_output
 from ._review_requests import ReviewRequest
+from ._review_view import (
+    SKIPPING,
+    Expect,
+    describe_expect,
+    expected_target,
+    last_decision_line,
+    replaced_call,
+    skipped_calls,
+    thread_context,
+)
 from ._session import DEFAULT_TIMEOUT_S, DecisionRecord, Outcome, Session, describe_error
 from .errors import DecisionError, SessionError
 from .models import is_online
@@ -35,8 +49,9 @@ class ApprovalPanel(widgets.VBox):
     `ApprovalPanel(graph, config)` works with any compiled graph that has a checkpointer.
     `run(inputs)` runs the graph until it pauses or ends; each pending interrupt gets a
     card with the decisions its request allows; a decision resumes the graph exactly once
-    and the next interrupt shows in the same panel. `decide(decision, interrupt_id=None)`
-    takes the same path as a click. Read-only: `pending` (the `Interrupt`s waiting),
+    and the next interrupt shows in the same panel. `decide(decision, interrupt_id=None,
+    expect=...)` takes the same path as a click; with `expect` it skips, saying so, a call
+    that was already decided in the panel. Read-only: `pending` (the `Interrupt`s waiting),
     `decisions` (the decision log), `status` (the status line). `str(panel)` is the
     panel as text.
     """
@@ -50,9 +65,14 @@ class ApprovalPanel(widgets.VBox):
         stream_tokens: bool | None = None,
         use_async: bool | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        arm_delay: float | None = None,
         **kwargs: Any,
     ) -> None:
         """`tools`: the graph's tools, if the panel cannot find them in the graph itself.
+
+        `arm_delay`: seconds before a new card's buttons take clicks (default `ARM_DELAY_S`
+        once the panel is shown in a front end; 0 for a panel never shown, as in unit tests).
+        `decide()` never waits for it.
 
         `stream_tokens`: show the model's answer as it is generated. By default it is on
         in online mode (an OpenAI key set and `HITL_OFFLINE` unset), where answers take
@@ -74,10 +94,23 @@ class ApprovalPanel(widgets.VBox):
         self._status_text = ""
         self._looks = Looks()
         self._spares: list[Shell] = []
+        self._arm_delay = arm_delay
+        self._displayed = False
+        self._numbers: dict[str, int] = {}
+        self._runs: list[tuple[int, str]] = []
+        self.add_class(PANEL_CLASS)
+        self._style = widgets.HTML(style_sheet())
+        self._aria = widgets.Output(layout=widgets.Layout(height="0px", overflow="hidden"))
+        self._aria.outputs = (
+            {"output_type": "display_data", "data": {"application/javascript": ARIA_SCRIPT}, "metadata": {}},
+        )
         self._header = widgets.HTML(
             f"<b>Approval panel</b> · thread <code>{html.escape(self._session.thread_id)}</code>"
         )
         self._status = widgets.HTML()
+        self._status.add_class("hitl-live")
+        self._announcer = widgets.HTML(layout=widgets.Layout(height="1px", overflow="hidden"))
+        self._announcer.add_class("hitl-live")
         self._prompt = widgets.Text(placeholder="Ask the agent, then press Run", layout=widgets.Layout(width="70%"))
         self._run_button = widgets.Button(description="Run", icon="play", button_style="primary")
         self._run_button.on_click(lambda _: self._run_prompt())
@@ -89,9 +122,12 @@ class ApprovalPanel(widgets.VBox):
         self._retry_button.on_click(lambda _: self.retry())
         self._history = widgets.HTML()
         self.children = [
+            self._style,
+            self._aria,
             self._header,
             widgets.HBox([self._prompt, self._run_button]),
             self._status,
+            self._announcer,
             self._live,
             self._card_box,
             self._answer,
@@ -120,10 +156,35 @@ class ApprovalPanel(widgets.VBox):
     # -- actions ------------------------------------------------------------------------
     def run(self, inputs: Any) -> None:
         """Run the graph on new input (a string becomes a user message) until it pauses or ends."""
-        self._act(lambda on_event: self._session.run(inputs, on_event))
+        start = len(self.decisions)
 
-    def decide(self, decision: Any, interrupt_id: str | None = None) -> None:
-        """Answer a pending interrupt as a click would (`interrupt_id` may be a tool call id)."""
+        def work(on_event: Callable[[str, Any], None]) -> Outcome:
+            outcome = self._session.run(inputs, on_event)
+            self._runs.append((start, _request_text(inputs)))
+            return outcome
+
+        self._act(work)
+
+    def decide(self, decision: Any, interrupt_id: str | None = None, *, expect: Expect | None = None) -> None:
+        """Answer a pending interrupt as a click would (`interrupt_id` may be a tool call id).
+
+        `expect` says which call the decision is meant for: a tool name, or a function that
+        gets the tool call (`{"name", "args", "id"}`, or a question's value) and returns True
+        for the right one. When no pending call matches (someone decided it in the panel
+        already), the decision is not sent: it prints "already decided in the panel,
+        skipping" and does nothing, so a scripted cell never acts on the next card.
+        """
+        if expect is not None:
+            try:
+                requests = self._session.outcome().requests
+            except Exception:  # the checkpointer failed: let the decision path say so
+                requests = self._outcome.requests
+            whole = isinstance(decision, (list, tuple)) or (isinstance(decision, Mapping) and "decisions" in decision)
+            target = expected_target(expect, requests, interrupt_id, self._session.drafts, whole=whole)
+            if target is None:
+                print(f"{describe_expect(expect)}: {SKIPPING}.")
+                return
+            interrupt_id = target
         self._submit(decision, interrupt_id)
 
     def retry(self) -> None:
@@ -206,17 +267,52 @@ class ApprovalPanel(widgets.VBox):
         else:
             self._error = text
             self._errors.outputs = stream_output(text or "")
+            self._set_status(self._status_text)
 
     def _set_status(self, text: str) -> None:
         self._status_text = text
-        self._status.value = f"<b>{html.escape(text)}</b>"
+        value = f"<b>{html.escape(text)}</b>"
+        if self._error:
+            value += f"<div>⚠ {html.escape(self._error)}</div>"
+        if self._status.value != value:
+            self._status.value = value
+
+    def _announce(self, text: str) -> None:
+        """Say it in the panel's polite live region (screen readers read it out)."""
+        self._announcer.value = html.escape(text)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for button in self._all_buttons():
-            button.disabled = not enabled
+        self._run_button.disabled = not enabled
+        self._retry_button.disabled = not enabled
+        for card in self._cards.values():
+            self._enable_card(card, enabled)
 
-    def _all_buttons(self) -> list[widgets.Button]:
-        return [self._run_button, self._retry_button, *(b for card in self._cards.values() for b in card.buttons())]
+    def _enable_card(self, card: Card, enabled: bool | None = None) -> None:
+        """A card's buttons take clicks only when the panel is idle and the card is armed."""
+        on = (not self._busy if enabled is None else enabled) and card.armed
+        for button in card.buttons():
+            if button.disabled == on:
+                button.disabled = not on
+
+    # -- arming ---------------------------------------------------------------------------
+    def _delay(self) -> float:
+        if self._arm_delay is not None:
+            return max(0.0, float(self._arm_delay))
+        return _panel_looks.ARM_DELAY_S if self._displayed else 0.0
+
+    def _arm_later(self, card: Card, delay: float) -> None:
+        def arm() -> None:
+            if self._cards.get(card.request.interrupt_id) is not card:
+                return  # answered or gone meanwhile
+            card.arm()
+            self._enable_card(card)
+
+        try:
+            asyncio.get_running_loop().call_later(delay, arm)  # the kernel's loop: arm() runs between messages
+        except RuntimeError:
+            timer = threading.Timer(delay, arm)
+            timer.daemon = True
+            timer.start()
 
     def _render(self, outcome: Outcome) -> None:
         self._outcome = outcome
@@ -229,12 +325,14 @@ class ApprovalPanel(widgets.VBox):
             self._show_error(f"{outcome.node or 'The run'} failed: {outcome.error}")
         answered = any(request.answered for request in outcome.requests)  # its card offers Retry itself
         self._retry_button.layout.display = None if outcome.retryable and not answered else "none"
-        self._history.value = self._history_html()
+        history = self._history_html()
+        if self._history.value != history:
+            self._history.value = history
         self._set_enabled(True)
         self._run_button.disabled = outcome.status not in ("new", "done")
 
     def _sync_cards(self, requests: Sequence[ReviewRequest]) -> None:
-        """Keep the cards still pending (with what was typed in them); add new ones."""
+        """Keep the cards still pending (with what was typed in them); add new ones, armed later."""
         # a card whose request is now answered (its step failed after the answer) is drawn anew
         live = {r.interrupt_id for r in requests if (c := self._cards.get(r.interrupt_id)) is None or c.fits(r)}
         retired = [card for interrupt_id, card in self._cards.items() if interrupt_id not in live]
@@ -244,11 +342,18 @@ class ApprovalPanel(widgets.VBox):
                 self._spares.append(card.shell)
                 lent.add(id(card))
         cards = {}
-        for number, request in enumerate(requests, start=1):
+        fresh = [r for r in requests if r.interrupt_id not in self._cards or r.interrupt_id not in live]
+        context = self._context(fresh) if fresh else None
+        delay = self._delay()
+        for request in requests:
             shown = self._cards.get(request.interrupt_id) if request.interrupt_id in live else None
             if shown is None:
                 spare = self._spares.pop() if self._spares else None
-                shown = Card(self, request, number, self._looks, spare)
+                number = self._numbers.setdefault(request.interrupt_id, len(self._numbers) + 1)
+                assert context is not None, "computed for the new requests"
+                shown = Card(self, request, number, self._looks, spare, context=context(request), armed=delay <= 0)
+                if delay > 0:
+                    self._arm_later(shown, delay)
             shown.refresh(self._session.drafts(request.interrupt_id))
             cards[request.interrupt_id] = shown
         if [id(card) for card in cards.values()] != [id(card) for card in self._cards.values()]:
@@ -256,6 +361,26 @@ class ApprovalPanel(widgets.VBox):
         self._cards = cards
         for card in retired:  # free their widgets (Jupyter keeps every open one); handlers still refuse stale clicks
             card.close(keep_shell=id(card) in lent)
+
+    def _context(self, requests: Sequence[ReviewRequest]) -> Callable[[ReviewRequest], CardContext]:
+        """What new cards show around their calls: the last decision, the request, the last result."""
+        records = self.decisions
+        try:
+            values = self._session._graph.get_state(self._session.config).values
+        except Exception:  # no context is better than no card
+            values = {}
+        found = thread_context(values, skipped_calls(records))
+        after = last_decision_line(records, values)
+
+        def context(request: ReviewRequest) -> CardContext:
+            replaced = {}
+            for action in request.actions:
+                changes = replaced_call(records, action)
+                if changes is not None:
+                    replaced[action.call_id or ""] = changes
+            return CardContext(after, found.request, found.last_tool, found.last_result, replaced or None)
+
+        return context
 
     def _describe(self, outcome: Outcome) -> str:
         count = len(outcome.requests)
@@ -273,24 +398,39 @@ class ApprovalPanel(widgets.VBox):
             return f"Stopped at a breakpoint before {', '.join(outcome.next)}; this panel answers interrupt() only."
         return "Ready: type a request and press Run."
 
+    def _log_rows(self, records: Sequence[DecisionRecord]) -> list[tuple[int | None, str, DecisionRecord | None]]:
+        """The log's rows, a separator before the first decision of each run when there are several runs."""
+        starts = {start: (number, request) for number, (start, request) in enumerate(self._runs, start=1)}
+        several = len(self._runs) > 1
+        rows: list[tuple[int | None, str, DecisionRecord | None]] = []
+        for position, record in enumerate(records):
+            if several and position in starts:
+                number, request = starts[position]
+                rows.append((number, request, None))
+            rows.append((None, "", record))
+        return rows
+
     def _history_html(self) -> str:
         records = self.decisions
         if not records:
             return ""
-        shown = records[-LOG_ROWS:]
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in record_cells(record)) + "</tr>"
-            for record in shown
-        )
-        head = "".join(
-            f"<th>{name}</th>"
-            for name in ("time (UTC)", "decision", "tool", "call id", "args", "edited args", "message")
-        )
-        more = f" (the last {len(shown)} shown; all are in panel.decisions)" if len(shown) < len(records) else ""
-        return (
-            f"<details open><summary><b>Decision log ({len(records)}){more}</b></summary>"
-            f"<table><tr>{head}</tr>{rows}</table></details>"
-        )
+        kept = records[-LOG_ROWS:]
+        latest = self._log_rows(records)
+        rows = latest[next(i for i, row in enumerate(latest) if row[2] is kept[0]) :]
+        recent = [row for row in latest if row[2] is not None][-LOG_SHOWN:]
+        # the latest rows, with the separator of the run they start in
+        first = latest.index(recent[0])
+        if first > 0 and latest[first - 1][2] is None:
+            first -= 1
+        shown = latest[first:]
+        head = f"<b>Decision log ({len(records)})</b>"
+        if len(recent) < len(records):
+            head += f" · the last {len(recent)} shown"
+        more = ""
+        if len(recent) < len(records):
+            cut = f" (the last {len(kept)}; all are in panel.decisions)" if len(kept) < len(records) else ""
+            more = f"<details><summary>show all {len(records)} decisions{cut}</summary>{log_table(rows)}</details>"
+        return f"<div class='hitl-log'>{head}{log_table(shown)}{more}</div>"
 
     # -- as text --------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -305,7 +445,12 @@ class ApprovalPanel(widgets.VBox):
         records = self.decisions
         if records:
             lines.append(f"Decision log ({len(records)}):")
-            for number, record in enumerate(records, start=1):
+            number = 0
+            for run, request, record in self._log_rows(records):
+                if record is None:
+                    lines.append(f"  -- run {run}: {request}")
+                    continue
+                number += 1
                 lines.append(f"  {number}. " + record_line(record))
         return "\n".join(lines)
 
@@ -314,6 +459,20 @@ class ApprovalPanel(widgets.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         """The widget for Jupyter; the panel as text for anything that shows text (and for nbval)."""
+        self._displayed = True  # a front end shows it: a human may click, so new cards arm after a delay
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["text/plain"] = str(self)
         return data
+
+
+def _request_text(inputs: Any) -> str:
+    """The user's words in a run's input (a string, or the last human message of a `messages` list)."""
+    if isinstance(inputs, str):
+        return inputs
+    messages = inputs.get("messages") if isinstance(inputs, Mapping) else None
+    for message in reversed(messages or []):
+        if isinstance(message, HumanMessage):
+            return message.text if isinstance(message.text, str) else str(message.content)
+        if isinstance(message, tuple) and len(message) == 2 and message[0] in ("user", "human"):
+            return str(message[1])
+    return ""

@@ -29,7 +29,7 @@ from panel_support import (
     scripted,
     tutorial_graph,
 )
-from widget_tree import button, cards, find, outputs_text
+from widget_tree import button, cards, find, outputs_text, walk
 
 from hitl_widgets import ApprovalPanel, OfflineChatModel
 from hitl_widgets.graphs import build_review_graph
@@ -59,8 +59,19 @@ def send_json_edit(card: widgets.Widget, text: str) -> None:
     button(card, "Send edit").click()
 
 
+def field(card: widgets.Widget, label: str) -> widgets.Widget:
+    """The edit form's (or an answer form's) input labelled `label`."""
+    (found,) = [w for w in find(card, widgets.Widget) if getattr(w, "description", "").rstrip(" *") == label]
+    return found
+
+
 def order_args(**changes):
     return {"item": "widget-x", "qty": 100, "vendor": "Acme Supply", **changes}
+
+
+def _html(root: widgets.Widget) -> str:
+    """Every HTML widget's text under `root`, hidden ones included."""
+    return " ".join(w.value for w in walk(root) if isinstance(w, widgets.HTML))
 
 
 # -- the flow ---------------------------------------------------------------------------------
@@ -72,8 +83,7 @@ def test_clicks_carry_a_chain_of_approvals_to_the_answer(mode):
     (card,) = cards(panel)
     assert "create_purchase_order" in str(panel)
     open_editor(card, "Form")
-    (qty,) = find(card, widgets.IntText)
-    qty.value = 50
+    field(card, "Qty").value = "50"
     button(card, "Send edit").click()
     assert panel.status == "Done." and cards(panel) == []
     assert "Answer:" in str(panel) and "50" in str(panel)
@@ -88,6 +98,9 @@ def test_approve_ignores_a_message_typed_for_a_rejection():
     (message,) = [w for w in find(panel, widgets.Text) if "Message to the model" in w.placeholder]
     message.value = "changed my mind"
     button(panel, "Approve").click()
+    assert panel.decisions == () and store.tool_runs() == []  # asked first: the message would not be sent
+    assert "will not be sent" in _html(panel)
+    button(panel, "Approve without the message").click()
     assert panel.decisions[0].decision == {"type": "approve"} and len(store.tool_runs()) == 1
 
 
@@ -131,15 +144,16 @@ def test_the_edit_form_has_a_widget_per_argument_type():
     open_editor(card, "Form")
     assert [
         type(w).__name__
-        for w in find(card, (widgets.Text, widgets.IntText, widgets.FloatText, widgets.Checkbox, widgets.Dropdown))
+        for w in find(card, (widgets.Text, widgets.Checkbox, widgets.Dropdown))
         if w.description.rstrip(" *") in ("Item", "Qty", "Weight", "Rush", "Carrier", "rush")
     ] == [
         "Text",
-        "IntText",
-        "FloatText",
+        "NumberText",  # numbers are typed as text and checked, never truncated or reset
+        "NumberText",
         "Checkbox",
         "Dropdown",
     ]
+    assert field(card, "Qty").value == "3" and field(card, "Weight").value == "1.5"
     (carrier,) = find(card, widgets.Dropdown)
     assert [value for _, value in carrier.options] == ["ups", "dhl"]
     carrier.value = "dhl"
@@ -160,15 +174,14 @@ def test_switching_the_editor_to_json_carries_the_form_over():
     store, graph, panel = panel_for("kit", ORDER)
     (card,) = cards(panel)
     open_editor(card, "Form")
-    (qty,) = find(card, widgets.IntText)
-    qty.value = 40
+    field(card, "Qty").value = "40"
     (toggle,) = find(card, widgets.ToggleButtons)
     toggle.value = "JSON"
     (raw,) = find(card, widgets.Textarea)
     assert json.loads(raw.value) == {"name": "create_purchase_order", "args": order_args(qty=40)}
     raw.value = json.dumps({"name": "create_purchase_order", "args": order_args(qty=30)})
     toggle.value = "Form"
-    assert find(card, widgets.IntText)[0].value == 30
+    assert field(card, "Qty").value == "30"
 
 
 def test_only_the_allowed_decisions_are_offered():
@@ -256,9 +269,9 @@ def test_a_question_with_a_response_schema_gets_a_form():
     panel = ApprovalPanel(graph, config())
     panel.run({})
     (card,) = cards(panel)
-    (amount,) = find(card, widgets.IntText)
+    amount = field(card, "Amount")
     (currency,) = find(card, widgets.Dropdown)
-    amount.value = 800
+    amount.value = "800"
     currency.value = "EUR"
     button(card, "Send answer").click()
     assert graph.get_state(config()).values["answer"] == {"amount": 800, "currency": "EUR"}

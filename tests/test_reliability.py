@@ -38,7 +38,7 @@ from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-from widget_tree import stderr_text, walk
+from widget_tree import shown, stderr_text, walk
 
 from hitl_widgets import OfflineChatModel
 from hitl_widgets.graphs import build_review_graph
@@ -169,14 +169,42 @@ def buttons(view: widgets.Box) -> dict[str, widgets.Button]:
     return {w.description: w for w in walk(view) if isinstance(w, widgets.Button)}
 
 
+def decide_meaning_it(view: widgets.Box, label: str) -> None:
+    """Click a decision as a reviewer who means it: when the card asks first (an open edit it
+    would discard, a typed message it would not send), confirm ("... anyway", "... without the message")."""
+    found = buttons(view)
+    (button,) = [b for name, b in found.items() if name in (label, f"{label} original")]
+    button.click()
+    confirm = [b for name, b in buttons(view).items() if name.endswith(("anyway", "without the message"))]
+    if confirm:
+        confirm[0].click()
+
+
+def approve(view: widgets.Box) -> None:
+    decide_meaning_it(view, "Approve")
+
+
 def message_box(view: widgets.Box) -> widgets.Text:
     return next(w for w in view.children if type(w) is widgets.Text)
 
 
 def open_editor(view: widgets.Box) -> widgets.ToggleButtons:
-    """Click Edit (the editor is built on the first click); return its Form/JSON toggle."""
-    buttons(view)["Edit"].click()
-    return next(w for w in walk(view) if isinstance(w, widgets.ToggleButtons))
+    """Open the editor (Edit builds it on the first click, and toggles it); return its Form/JSON toggle."""
+    if not any(isinstance(w, widgets.ToggleButtons) for w in shown(view)):
+        buttons(view)["Edit"].click()
+    return next(w for w in shown(view) if isinstance(w, widgets.ToggleButtons))
+
+
+def json_mode(view: widgets.Box, target: Pending) -> widgets.ToggleButtons:
+    """Open the editor in its JSON view. A form holding what the JSON view cannot carry (an emptied
+    required field) keeps its Form view, as a reviewer sees; put the call's own arguments back first."""
+    mode = open_editor(view)
+    if mode.value == "Form" and "Form" in mode.options:
+        for name, widget in zip(FIELDS[target.name], form_inputs(view), strict=True):
+            widget.value = target.args[name]
+    mode.value = "JSON"
+    assert mode.value == "JSON", "the editor refused to show the JSON view"
+    return mode
 
 
 def raw_json(view: widgets.Box) -> widgets.Textarea:
@@ -212,7 +240,7 @@ VALID_ARGS = {
         {"item": st.sampled_from(ITEMS) | words, "warehouse": st.sampled_from(WAREHOUSES)}
     ),
     "create_purchase_order": st.fixed_dictionaries(
-        {"item": st.sampled_from(ITEMS), "qty": st.integers(-3, 100_000), "vendor": st.sampled_from(VENDORS) | words}
+        {"item": st.sampled_from(ITEMS), "qty": st.integers(1, 100_000), "vendor": st.sampled_from(VENDORS) | words}
     ),
     "send_notification": st.fixed_dictionaries(
         {"channel": st.sampled_from(CHANNELS), "message": st.sampled_from(("Stock is low.",)) | words}
@@ -501,11 +529,11 @@ def click_step(world: World, data) -> None:
     note(f"{move} on {target.name} {target.call_id}")
 
     if move in ("approve", "double-approve"):
-        expect_step(world, True, target, found["Approve"].click)
+        expect_step(world, True, target, lambda: approve(view))
         world.record(target, "approve", {"type": "approve"})
         if move == "double-approve":
             again = target.batch > 1 and target.interrupt_id in world.drafts
-            expect_step(world, again, target, found["Approve"].click)
+            expect_step(world, again, target, lambda: approve(view))  # the same card, clicked again
             if again:
                 world.record(target, "approve", {"type": "approve"})
     elif move in ("reject", "respond"):
@@ -513,7 +541,7 @@ def click_step(world: World, data) -> None:
         message_box(view).value = text
         decision = {"type": move, **({"message": text} if text or move == "respond" else {})}
         accept = move == "reject" or bool(text)
-        expect_step(world, accept, target, found[move.capitalize()].click)
+        expect_step(world, accept, target, lambda: decide_meaning_it(view, move.capitalize()))
         if accept:
             world.record(target, move, decision)
     elif move == "stale-click":
@@ -522,10 +550,9 @@ def click_step(world: World, data) -> None:
         if not stale:
             return
         _, old = pick(data.draw, stale)
-        expect_step(world, False, None, buttons(old)["Approve"].click)
+        expect_step(world, False, None, lambda: approve(old))
     elif move == "mode-switch":
-        mode = open_editor(view)
-        mode.value = "JSON"
+        mode = json_mode(view, target)
         raw_json(view).value = pick(data.draw, ("{", "[]", json.dumps({"name": target.name, "args": target.args})))
         if "Form" in mode.options:
             mode.value = "Form"  # a malformed edit stays in the text and is reported; nothing is sent
@@ -543,23 +570,25 @@ def click_step(world: World, data) -> None:
             for name, widget in zip(FIELDS[target.name], form_inputs(view), strict=True):
                 widget.value = args[name]
             decision = {"type": "edit", "edited_action": {"name": target.name, "args": args}}
-            expect_step(world, True, target, found["Send edit"].click)
-            world.record(target, "edit", decision)
+            accept = "" not in args.values()  # the form refuses an emptied required field (JSON does not)
+            expect_step(world, accept, target, lambda: decide_meaning_it(view, "Send edit"))
+            if accept:
+                world.record(target, "edit", decision)
             return
-        mode.value = "JSON"
+        json_mode(view, target)
         if pick(data.draw, (True, False)):
             decision = {
                 "type": "edit",
                 "edited_action": {"name": target.name, "args": data.draw(VALID_ARGS[target.name])},
             }
             raw_json(view).value = json.dumps(decision["edited_action"])
-            expect_step(world, True, target, found["Send edit"].click)
+            expect_step(world, True, target, lambda: decide_meaning_it(view, "Send edit"))
             world.record(target, "edit", decision)
         else:
             kind, text = invalid_json_edit(data.draw, target)
             event(f"json: {kind}")
             raw_json(view).value = text
-            expect_step(world, False, target, found["Send edit"].click)
+            expect_step(world, False, target, lambda: decide_meaning_it(view, "Send edit"))
 
 
 JSON_EDIT_KINDS = (
@@ -929,13 +958,14 @@ def test_bad_input_typed_in_the_panel_is_refused(kind, message):
     shown = "\n".join(filter(None, [panel_error(world.panel), card_error(card)]))
     assert re.search(message, shown), f"expected /{message}/ in: {shown!r}"
     assert world.snapshot() == before
-    buttons(action_view(world.panel, target.call_id))["Approve"].click()
+    approve(action_view(world.panel, target.call_id))
     world.record(target, "approve", {"type": "approve"})
     world.check()
 
 
-def test_approve_after_typing_a_message_approves():
-    """A reviewer types a reason, then decides to approve after all: Approve approves.
+def test_approve_after_typing_a_message_asks_first_then_approves():
+    """A reviewer types a reason, then decides to approve after all: Approve first says the
+    message will not be sent and sends nothing; confirmed, it approves.
 
     In a batch the message box keeps what was typed for an earlier Reject, too.
     """
@@ -943,10 +973,13 @@ def test_approve_after_typing_a_message_approves():
     first, second = world.pending()
     view = action_view(world.panel, first.call_id)
     message_box(view).value = "Too expensive."
+    before = world.snapshot()
     buttons(view)["Approve"].click()
+    assert "Approve without the message" in buttons(view) and world.snapshot() == before
+    buttons(view)["Approve without the message"].click()
     assert not card_error(card_of(world.panel, view)), card_error(card_of(world.panel, view))
     world.record(first, "approve", {"type": "approve"})
-    buttons(action_view(world.panel, second.call_id))["Approve"].click()
+    approve(action_view(world.panel, second.call_id))
     world.record(second, "approve", {"type": "approve"})
     world.check()
 
@@ -988,14 +1021,14 @@ def test_a_button_of_an_answered_card_is_refused():
     world = World("kit", PROMPTS[0])
     first = world.pending()[0]
     old = action_view(world.panel, first.call_id)
-    buttons(old)["Approve"].click()
+    approve(old)
     world.record(first, "approve", {"type": "approve"})
     before = world.snapshot()
     buttons(old)["Reject"].click()
     assert re.search(r"no longer pending", panel_error(world.panel)), panel_error(world.panel)
     assert world.snapshot() == before
     target = world.pending()[0]
-    buttons(action_view(world.panel, target.call_id))["Approve"].click()
+    approve(action_view(world.panel, target.call_id))
     world.record(target, "approve", {"type": "approve"})
     world.check()
 

@@ -325,7 +325,7 @@ class PanelView:
 
     def cards(self) -> Locator:
         """Boxes that hold their own Approve button: one per pending tool call."""
-        return self.root.locator(".widget-vbox:has(> .widget-hbox > button[title='Approve'])")
+        return self.root.locator(".widget-vbox:has(> .widget-hbox > button[title^='Approve'])")
 
     def card(self, text: str) -> Locator:
         """The pending card whose text contains `text` (a tool name, a vendor...), once it shows."""
@@ -338,7 +338,8 @@ class PanelView:
 
     @staticmethod
     def button(card: Locator, title: str) -> Locator:
-        return card.locator(f"button[title='{title}']")
+        """A button by its label, icon or not (Playwright's click waits until it is enabled: a new card arms late)."""
+        return card.locator("button").filter(has_text=re.compile(rf"^\s*{re.escape(title)}\s*$"))
 
     @staticmethod
     def message_box(card: Locator) -> Locator:
@@ -353,4 +354,8 @@ class PanelView:
         return self.root.locator(".widget-html-content").filter(has_text="Answer")
 
     def decision_log(self) -> Locator:
-        return self.root.locator("details").filter(has_text="Decision log")
+        return self.root.locator(".hitl-log").filter(has_text="Decision log")
+
+    def live_region(self) -> Locator:
+        """The panel's polite live regions (status line and announcer)."""
+        return self.root.locator(".hitl-live[role='status'][aria-live='polite']")

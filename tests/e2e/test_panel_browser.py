@@ -75,6 +75,7 @@ def test_approve_reject_reroute_edit_then_answer_and_log(demo):
     quantity = rerouted.get_by_label("Qty *")
     expect(quantity).to_have_value("100")
     quantity.fill("40")
+    expect(panel.button(rerouted, "Approve original")).to_be_visible()  # the open edit differs from the proposal
     panel.button(rerouted, "Send edit").click()
 
     notify = panel.card("send_notification")
@@ -86,7 +87,7 @@ def test_approve_reject_reroute_edit_then_answer_and_log(demo):
     log = panel.decision_log()
     expect(log).to_contain_text("Decision log (4)")
     expect(log).to_contain_text("use 'Globex' instead")
-    expect(log).to_contain_text('"qty": 40')
+    expect(log).to_contain_text("qty: 100 → 40")
     expect(panel.cards()).to_have_count(0)
 
     seen = probe(notebook)
@@ -122,23 +123,33 @@ def test_invalid_json_in_the_raw_view_is_refused_and_nothing_runs(demo):
     expect(panel.errors(lookup)).to_contain_text("Nothing was sent")
     seen = probe(notebook)
     assert seen == {"decisions": [], "runs": [], "orders": [], "pending": 1}, seen
-    panel.card("lookup_inventory")  # still answerable
-    panel.button(lookup, "Approve").click()
+    panel.card("lookup_inventory")  # still answerable, and the typed edit is not forgotten:
+    panel.button(lookup, "Approve original").click()
+    expect(lookup).to_contain_text("Your edit (not readable: Malformed JSON edit")
+    panel.button(lookup, "Approve original anyway").click()
     panel.card("create_purchase_order")
 
 
 def test_screenshot_of_the_panel_for_the_readme(demo):
-    """A real screenshot from this run, a card mid-review: `cp tests/e2e/artifacts/panel.png docs/` for the README."""
+    """A real screenshot from this run, a card mid-review: `cp tests/e2e/artifacts/panel.png docs/` for the README.
+
+    The card replaces a rejected call (what changed since is shown), its edit differs from the
+    proposal (so Approve says "Approve original"), and the decision log fits 900 px.
+    """
     notebook, panel = demo
     panel.button(panel.card("lookup_inventory"), "Approve").click()
     order = panel.card("create_purchase_order")
     panel.message_box(order).fill("use 'Globex' instead")
     panel.button(order, "Reject").click()
     rerouted = panel.card("Globex")
+    expect(rerouted).to_contain_text("Replaces the rejected call; changed: vendor: Acme Supply → Globex")
     panel.button(rerouted, "Edit").click()
-    expect(rerouted.get_by_label("Qty *")).to_be_visible()
+    rerouted.get_by_label("Qty *").fill("40")
+    expect(panel.button(rerouted, "Approve original")).to_be_enabled()
     expect(panel.decision_log()).to_contain_text("Decision log (2)")
     notebook.wait_idle()
+    width = panel.decision_log().evaluate("(el) => [el.getBoundingClientRect().width, el.scrollWidth, el.clientWidth]")
+    assert width[0] <= 900 and width[1] <= width[2] + 1, width
     SCREENSHOT.parent.mkdir(exist_ok=True)
     panel.root.screenshot(path=SCREENSHOT, animations="disabled")
     assert SCREENSHOT.stat().st_size > 10_000
