@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -30,6 +31,7 @@ from typing_extensions import TypedDict
 from .protocol import (
     DEFAULT_DECISIONS,
     as_dict,
+    call_fingerprint,
     check_decision,
     decision_schema,
     edit_note,
@@ -122,15 +124,15 @@ def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
             return {"messages": [error]}
         rule = policy.get(call["name"], DEFAULT_DECISIONS)
         if rule == AUTO_APPROVE:
-            return {"approved_calls": [call]}
+            return {"approved_calls": [bound_call(call)]}
         allowed = tuple(rule)
         answer = interrupt(review_request(call, tool, allowed), response_schema=decision_schema(tool, allowed))
         decision = check_decision(as_dict(answer), call, tool, allowed)
         update: dict[str, list] = {"reviews": [review_record(call, decision)]}
         if decision["type"] == "approve":
-            update["approved_calls"] = [call]
+            update["approved_calls"] = [bound_call(call)]
         elif decision["type"] == "edit":
-            update["approved_calls"] = [{**call, "args": decision["edited_action"]["args"], "edited": True}]
+            update["approved_calls"] = [bound_call(call, decision["edited_action"]["args"])]
         elif decision["type"] == "reject":
             update["messages"] = [rejection_message(call, decision.get("message", ""))]
         else:
@@ -158,13 +160,47 @@ def review_node(tools: Sequence[BaseTool], policy: Policy | None = None):
     return review
 
 
-def execute_node(tools: Sequence[BaseTool]):
-    """Runs exactly the approved calls, once each, then forgets them."""
+def bound_call(call: dict[str, Any], edited_args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An approved call as `execute` gets it: with the fingerprint of exactly what may run."""
+    args = call["args"] if edited_args is None else edited_args
+    bound = {**call, "args": args, "fingerprint": call_fingerprint(call["name"], args, call["id"])}
+    return {**bound, "edited": True} if edited_args is not None else bound
+
+
+def binding_problem(call: Mapping[str, Any]) -> str | None:
+    """Why `call` must not run: it is not what was approved (or carries no approval at all)."""
+    approved = call.get("fingerprint")
+    if not approved:
+        return (
+            f"Refused: {call.get('name')} carries no approval fingerprint, so nothing shows a human (or a rule) "
+            "approved exactly this call. Nothing ran; route it through the review node."
+        )
+    actual = call_fingerprint(call["name"], call.get("args") or {}, call.get("id"))
+    if actual != approved:
+        return (
+            f"Refused: {call['name']} was about to run with arguments {json.dumps(call.get('args'), sort_keys=True)}, "
+            f"which is not what was approved (approved fingerprint {approved}, this call {actual}). "
+            "Nothing ran; something changed the call after its review. Ask for a new review."
+        )
+    return None
+
+
+def execute_node(tools: Sequence[BaseTool], *, bind: bool = True):
+    """Runs exactly the approved calls, once each, then forgets them.
+
+    With `bind` (the default) each call must carry the fingerprint its review gave it, and
+    runs only if the fingerprint of what is about to run is the same (`binding_problem`).
+    `bind=False` is the naive executor of notebook 12's lab: it runs whatever it is handed.
+    """
     by_name = {tool.name: tool for tool in tools}
 
     def execute(state: ReviewState) -> dict[str, Any]:
         results = []
         for call in state.get("approved_calls") or []:
+            problem = binding_problem(call) if bind else None
+            if problem:
+                results.append(ToolMessage(problem, tool_call_id=call["id"], name=call["name"], status="error"))
+                continue
             try:
                 output = by_name[call["name"]].invoke(call["args"])
             except ValidationError as error:  # the model's own arguments were malformed
