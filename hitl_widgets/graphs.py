@@ -19,15 +19,20 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Overwrite, Send, interrupt
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from typing_extensions import TypedDict
 
+from .audit import AuditLog
+from .errors import DecisionError
+from .policy import Allow, Ask, Context, Deny, ToolCall, matches, suggest_pattern
+from .policy import Policy as GovernancePolicy
 from .protocol import (
     DEFAULT_DECISIONS,
     as_dict,
@@ -35,8 +40,10 @@ from .protocol import (
     check_decision,
     decision_schema,
     edit_note,
+    envelope_schema,
     rejection_message,
     review_request,
+    signature_is_valid,
 )
 
 AUTO_APPROVE = "auto"
@@ -220,9 +227,19 @@ def build_review_graph(
     model: BaseChatModel,
     tools: Sequence[BaseTool],
     checkpointer: Any,
-    policy: Policy | None = None,
+    policy: Policy | GovernancePolicy | None = None,
+    **governance: Any,
 ):
-    """Notebooks 03-07: every proposed call waits for a human, unless `policy` says otherwise."""
+    """Notebooks 03-07: every proposed call waits for a human, unless `policy` says otherwise.
+
+    `policy` is a table (tool name -> allowed decisions, or `AUTO_APPROVE`), or, from
+    notebook 12 on, a `hitl_widgets.policy.Policy`: then the graph is governed (see
+    `build_governed_review_graph`, which takes `governance`'s keyword arguments).
+    """
+    if isinstance(policy, GovernancePolicy):
+        return build_governed_review_graph(model, tools, checkpointer, policy, **governance)
+    if governance:
+        raise TypeError(f"{', '.join(governance)}: only a governed graph takes these; pass policy=Policy([...]).")
     builder = StateGraph(ReviewState)
     builder.add_node("agent", _agent_node(model, tools))
     builder.add_node("review", review_node(tools, policy))
@@ -302,3 +319,389 @@ def build_parallel_review_graph(
     builder.add_edge("review_call", "execute")
     builder.add_edge("execute", "agent")
     return builder.compile(checkpointer=checkpointer)
+
+
+# -- Notebook 12: governance (policy as code, grants, named reviewers, binding, audit) -----------
+
+
+class GovernedState(ReviewState):
+    requester: str | None
+    """Who asked the agent (the authenticated user on a server, else `configurable.requester`)."""
+    executed: Annotated[list[str], operator.add]
+    """The call ids `execute` ran: what the audit trail is checked against."""
+
+
+def _run_identity() -> tuple[str, str | None]:
+    """This run's thread id and authenticated user (LangGraph server sets `langgraph_auth_user_id`)."""
+    configurable = get_config().get("configurable") or {}
+    return str(configurable.get("thread_id")), configurable.get("langgraph_auth_user_id") or None
+
+
+def governed_agent_node(model: BaseChatModel, tools: Sequence[BaseTool]):
+    """The agent node, which also notes who asked (the run that brought the user's message)."""
+    agent = _agent_node(model, tools)
+
+    def governed_agent(state: GovernedState) -> dict[str, Any]:
+        update = agent(state)
+        messages = state.get("messages") or []
+        if messages and isinstance(messages[-1], HumanMessage):
+            configurable = get_config().get("configurable") or {}
+            update["requester"] = configurable.get("langgraph_auth_user_id") or configurable.get("requester")
+        return update
+
+    return governed_agent
+
+
+def governed_request(
+    call: dict[str, Any],
+    tool: BaseTool,
+    ask: Ask,
+    rule_name: str,
+    approvals: Sequence[str],
+    requester: str | None,
+    refused: str | None,
+) -> dict[str, Any]:
+    """The kit's review request, plus what governance needs a reviewer (and the panel) to see."""
+    request = review_request(call, tool, ask.decisions)
+    request["governance"] = {
+        "rule": rule_name,
+        "approvals_needed": ask.approvals,
+        "approvals": list(approvals),
+        "requester": None if ask.requester_may_approve else requester,
+        "suggested_pattern": suggest_pattern(call["args"]),
+        "scopes": ["once", "thread", "pattern"] if ask.approvals == 1 else ["once"],
+        "refused": refused,
+    }
+    return request
+
+
+def envelope_problem(
+    envelope: Mapping[str, Any],
+    fingerprint: str,
+    auth_user: str | None,
+    ask: Ask,
+    approvals: Sequence[str],
+    requester: str | None,
+    call: Mapping[str, Any],
+    signing_key: bytes | None,
+) -> tuple[str | None, str | None, str | None]:
+    """(why the answer is refused or None, the reviewer, "authenticated" / "claimed" / None)."""
+    reviewer = auth_user or envelope.get("reviewer") or None
+    identity = "authenticated" if auth_user else ("claimed" if reviewer else None)
+    kind = (envelope.get("decision") or {}).get("type")
+    if envelope.get("fingerprint") != fingerprint:
+        return (
+            f"Refused: this answer was made for another call (fingerprint {envelope.get('fingerprint')}; "
+            f"this request is {fingerprint}). Nothing ran; read the pending request again and decide on it.",
+            reviewer,
+            identity,
+        )
+    if signing_key is not None and not signature_is_valid(envelope, signing_key):
+        return (
+            "Refused: the decision is not signed with this graph's key (forged, altered, or sent by a client "
+            "without the key). Nothing ran; decide from a panel that holds HITL_SIGNING_KEY.",
+            reviewer,
+            identity,
+        )
+    named_needed = ask.approvals > 1 or (requester is not None and not ask.requester_may_approve)
+    if reviewer is None and named_needed:
+        why = (
+            f"{ask.approvals} approvals from distinct reviewers"
+            if ask.approvals > 1
+            else "a reviewer other than the requester"
+        )
+        return (
+            f"Refused: this call needs {why}, so every decision must name its reviewer. Nothing ran; "
+            'open the panel with ApprovalPanel(graph, config, reviewer="your name").',
+            None,
+            identity,
+        )
+    if kind == "approve" and reviewer in approvals:
+        return (
+            f"Refused: {reviewer} approved this call already; approval {len(approvals) + 1} of {ask.approvals} "
+            f"must come from another reviewer (not {', '.join(approvals)}). Nothing ran.",
+            reviewer,
+            identity,
+        )
+    if kind == "approve" and requester is not None and reviewer == requester and not ask.requester_may_approve:
+        return (
+            f"Refused: {reviewer} asked the agent for this call, so {reviewer} cannot approve it; "
+            "another reviewer must. Nothing ran.",
+            reviewer,
+            identity,
+        )
+    scope = envelope.get("scope") or {"kind": "once"}
+    if scope.get("kind", "once") != "once":
+        if kind not in ("approve", "reject"):
+            return (
+                f"Refused: only approve or reject can be granted always, not {kind}. Nothing ran.",
+                reviewer,
+                identity,
+            )
+        if kind == "approve" and ask.approvals > 1:
+            return (
+                f"Refused: an 'always' approval cannot stand in for {ask.approvals} reviewers; "
+                "approve once. Nothing ran.",
+                reviewer,
+                identity,
+            )
+        pattern = scope.get("pattern")
+        if scope["kind"] == "pattern" and (not pattern or not matches(pattern, call["args"])):
+            return (
+                f"Refused: the pattern {pattern!r} does not cover the call it answers ({call['args']!r}); "
+                "state a pattern this call matches. Nothing ran.",
+                reviewer,
+                identity,
+            )
+    return None, reviewer, identity
+
+
+def _grant_key(thread_id: str, call_id: str) -> str:
+    return f"grant:{thread_id}:{call_id}"
+
+
+def matching_grant(grants: Sequence[Mapping[str, Any]], thread_id: str, call: Mapping[str, Any], ask: Ask):
+    """The grant that answers `call` instead of a human, or None. Deny-always wins over allow-always;
+    an allow-always grant never stands in for a review that needs several approvals."""
+    mine = [g for g in grants if g["thread_id"] == thread_id and g["tool"] == call["name"] and not g.get("revoked_at")]
+    fitting = [g for g in mine if g["pattern"] is None or matches(g["pattern"], call["args"])]
+    for effect in ("deny", "allow"):
+        for grant in fitting:
+            if grant["effect"] == effect and (effect == "deny" or ask.approvals == 1):
+                return grant
+    return None
+
+
+def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audit: AuditLog, signing_key: bytes | None):
+    by_name = {tool.name: tool for tool in tools}
+
+    def review_call(call: dict[str, Any], state: Mapping[str, Any], turn: set[str], made: list[dict]) -> dict:
+        thread_id, auth_user = _run_identity()
+        tool = by_name.get(call["name"])
+        if tool is None:
+            error = ToolMessage(
+                f"Error: there is no tool named {call['name']!r}.", tool_call_id=call["id"], status="error"
+            )
+            return {"messages": [error]}
+        fp = call_fingerprint(call["name"], call["args"], call["id"])
+        requester = state.get("requester")
+        base = f"{thread_id}:{call['id']}"
+
+        def record(key: str, decision: dict, actor: str | None, automatic: bool, **extra: Any) -> dict:
+            fields = {
+                "call": {"tool": call["name"], "args": call["args"], "id": call["id"]},
+                "fingerprint": fp,
+                "decision": decision["type"],
+                "edited_args": (decision.get("edited_action") or {}).get("args"),
+                "message": decision.get("message", ""),
+                "actor": actor,
+                "automatic": automatic,
+                "requester": requester,
+                **extra,
+            }
+            audit.append(key, "decision", thread_id, **fields)
+            return {
+                **review_record(call, decision),
+                **{k: fields[k] for k in ("fingerprint", "actor", "automatic")},
+                **extra,
+            }
+
+        ctx = Context(thread_id, requester, auth_user, tuple(state.get("reviews") or []))
+        verdict = policy.evaluate(ToolCall.of(call), ctx)
+        outcome = verdict.outcome
+        if isinstance(outcome, Deny):
+            review = record(
+                f"{base}:policy",
+                {"type": "reject", "message": outcome.reason},
+                f"rule {verdict.rule}",
+                True,
+                rule=verdict.rule,
+            )
+            return {"reviews": [review], "messages": [rejection_message(call, f"Denied by policy: {outcome.reason}")]}
+        if isinstance(outcome, Allow):
+            review = record(f"{base}:policy", {"type": "approve"}, f"rule {verdict.rule}", True, rule=verdict.rule)
+            return {"reviews": [review], "approved_calls": [bound_call(call)]}
+        if not isinstance(outcome, Ask):  # fail closed on anything else
+            reason = f"the policy gave {outcome!r}, which is not allow, deny or ask; fix the policy"
+            review = record(
+                f"{base}:policy", {"type": "reject", "message": reason}, f"rule {verdict.rule}", True, rule=verdict.rule
+            )
+            return {"reviews": [review], "messages": [rejection_message(call, f"Denied by policy: {reason}")]}
+        earlier = [g for g in audit.grants(thread_id) if g["key"] not in {_grant_key(thread_id, c) for c in turn}]
+        grant = matching_grant([*earlier, *made], thread_id, call, outcome)
+        if grant is not None:
+            kind = "approve" if grant["effect"] == "allow" else "reject"
+            decision = {"type": kind, "message": grant.get("message") or ""} if kind == "reject" else {"type": kind}
+            review = record(
+                f"{base}:grant", decision, f"grant {grant['id']}", True, rule=verdict.rule, grant=grant["id"]
+            )
+            if kind == "approve":
+                return {"reviews": [review], "approved_calls": [bound_call(call)]}
+            return {"reviews": [review], "messages": [rejection_message(call, decision["message"])]}
+        return _ask_humans(call, tool, outcome, verdict.rule, fp, requester, auth_user, base, record, made, thread_id)
+
+    def _ask_humans(call, tool, ask, rule_name, fp, requester, auth_user, base, record, made, thread_id) -> dict:
+        approvals: list[str] = []
+        reviews: list[dict] = []
+        refused: str | None = None
+        attempt = 0
+        while True:
+            request = governed_request(call, tool, ask, rule_name, approvals, requester, refused)
+            envelope = as_dict(interrupt(request, response_schema=envelope_schema(tool, ask.decisions)))
+            attempt += 1
+            envelope = {**envelope, "decision": as_dict(envelope["decision"])}
+            if isinstance(envelope.get("scope"), BaseModel):
+                envelope["scope"] = as_dict(envelope["scope"])
+            refused, reviewer, identity = envelope_problem(
+                envelope, fp, auth_user, ask, approvals, requester, call, signing_key
+            )
+            if refused is None:
+                try:
+                    decision = check_decision(envelope["decision"], call, tool, ask.decisions)
+                except DecisionError as error:
+                    refused = f"Refused: {error} Nothing ran."
+            if refused is not None:
+                audit.append(
+                    f"{base}:answer{attempt}",
+                    "refusal",
+                    thread_id,
+                    call={"tool": call["name"], "args": call["args"], "id": call["id"]},
+                    fingerprint=fp,
+                    actor=reviewer,
+                    identity=identity,
+                    reason=refused,
+                )
+                continue
+            review = record(
+                f"{base}:answer{attempt}",
+                decision,
+                reviewer,
+                False,
+                rule=rule_name,
+                identity=identity,
+                scope=envelope.get("scope"),
+            )
+            reviews.append(review)
+            if decision["type"] == "approve":
+                approvals.append(reviewer or "(unnamed)")
+                if len(approvals) < ask.approvals:
+                    continue
+            scope = envelope.get("scope") or {"kind": "once"}
+            if scope.get("kind", "once") != "once":
+                effect = "allow" if decision["type"] == "approve" else "deny"
+                pattern = scope.get("pattern") if scope["kind"] == "pattern" else None
+                made.append(
+                    audit.add_grant(
+                        _grant_key(thread_id, call["id"]),
+                        thread_id,
+                        call["name"],
+                        effect,
+                        pattern,
+                        reviewer,
+                        decision.get("message", ""),
+                    )
+                )
+                grant = made[-1]
+                audit.append(
+                    f"grant:{grant['id']}",
+                    "grant",
+                    thread_id,
+                    grant=grant["id"],
+                    tool=call["name"],
+                    effect=effect,
+                    pattern=pattern,
+                    actor=reviewer,
+                    identity=identity,
+                )
+            update: dict[str, list] = {"reviews": reviews}
+            if decision["type"] == "approve":
+                update["approved_calls"] = [bound_call(call)]
+            elif decision["type"] == "edit":
+                update["approved_calls"] = [bound_call(call, decision["edited_action"]["args"])]
+            elif decision["type"] == "reject":
+                update["messages"] = [rejection_message(call, decision.get("message", ""))]
+            else:
+                update["messages"] = [ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"])]
+            return update
+
+    return review_call
+
+
+def governed_review_node(
+    tools: Sequence[BaseTool], policy: GovernancePolicy, audit: AuditLog, signing_key: bytes | None = None
+):
+    """The review node, governed: the policy first, then the thread's grants, then humans.
+
+    No side effect repeats when the node re-runs on a resume: every audit write and grant
+    is keyed by thread, call and answer number, and the first write stays. Grants made in
+    this same model turn apply only to the calls after the one that made them, so the
+    order of the interrupts never depends on when the node re-runs.
+    """
+    review_call = _governed_reviewer(tools, policy, audit, signing_key)
+
+    def review(state: GovernedState) -> dict[str, Any]:
+        update: dict[str, list] = {"approved_calls": [], "messages": [], "reviews": []}
+        calls = last_tool_calls(state)
+        turn = {call["id"] for call in calls}
+        made: list[dict] = []
+        for call in calls:
+            for key, values in review_call(call, state, turn, made).items():
+                update[key].extend(values)
+        return update
+
+    return review
+
+
+def governed_execute_node(tools: Sequence[BaseTool], audit: AuditLog, *, bind: bool = True):
+    """`execute_node`, with each run or refusal written to the audit trail and `executed`."""
+    run = execute_node(tools, bind=bind)
+
+    def execute(state: GovernedState) -> dict[str, Any]:
+        thread_id, _ = _run_identity()
+        update = run(state)
+        ran = []
+        for call, message in zip(state.get("approved_calls") or [], update["messages"], strict=True):
+            refused = message.status == "error" and str(message.content).startswith("Refused:")
+            audit.append(
+                f"{thread_id}:{call['id']}:execution",
+                "execution",
+                thread_id,
+                call={"tool": call["name"], "args": call["args"], "id": call["id"]},
+                fingerprint=call.get("fingerprint"),
+                outcome="refused" if refused else "ran",
+                ran_args=None if refused else call["args"],
+                result=str(message.content),
+            )
+            if not refused:
+                ran.append(call["id"])
+        return {**update, "executed": ran}
+
+    return execute
+
+
+def build_governed_review_graph(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    checkpointer: Any,
+    policy: GovernancePolicy,
+    *,
+    audit: AuditLog | None = None,
+    signing_key: bytes | str | None = None,
+    clock: Any = None,
+    bind: bool = True,
+):
+    """Notebook 12: `build_review_graph` with a `Policy`. The graph carries its trail as `graph.audit`."""
+    if audit is None:
+        audit = AuditLog.for_checkpointer(checkpointer, **({"clock": clock} if clock else {}))
+    key = signing_key.encode() if isinstance(signing_key, str) else signing_key
+    builder = StateGraph(GovernedState)
+    builder.add_node("agent", governed_agent_node(model, tools))
+    builder.add_node("review", governed_review_node(tools, policy, audit, key))
+    builder.add_node("execute", governed_execute_node(tools, audit, bind=bind))
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", _after_agent)
+    builder.add_edge("review", "execute")
+    builder.add_edge("execute", "agent")
+    graph = builder.compile(checkpointer=checkpointer)
+    graph.audit = audit  # type: ignore[attr-defined]
+    return graph

@@ -21,6 +21,8 @@ import ipywidgets as widgets
 from langchain_core.tools import BaseTool
 
 from ._cards import Card, Shell
+from ._governance_panel import GovernanceBox
+from ._governance_view import ScopeArg, governance_lines
 from ._panel_looks import LOG_ROWS, Looks
 from ._panel_text import pre, record_cells, record_line, stream_output
 from ._review_requests import ReviewRequest
@@ -50,6 +52,9 @@ class ApprovalPanel(widgets.VBox):
         stream_tokens: bool | None = None,
         use_async: bool | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        reviewer: str | None = None,
+        reviewers: Sequence[str] = (),
+        signing_key: bytes | str | None = None,
         **kwargs: Any,
     ) -> None:
         """`tools`: the graph's tools, if the panel cannot find them in the graph itself.
@@ -64,8 +69,16 @@ class ApprovalPanel(widgets.VBox):
         if stream_tokens is None:
             stream_tokens = is_online()
         self._session = Session(
-            graph, config, tools=tools, stream_tokens=stream_tokens, use_async=use_async, timeout=timeout
+            graph,
+            config,
+            tools=tools,
+            stream_tokens=stream_tokens,
+            use_async=use_async,
+            timeout=timeout,
+            reviewer=reviewer,
+            signing_key=signing_key,
         )
+        self._governance = GovernanceBox(self._session, reviewers)
         self._busy = False
         self._cards: dict[str, Card] = {}
         self._outcome = Outcome("new")
@@ -94,6 +107,7 @@ class ApprovalPanel(widgets.VBox):
             self._status,
             self._live,
             self._card_box,
+            self._governance.box,
             self._answer,
             self._errors,
             self._retry_button,
@@ -122,9 +136,22 @@ class ApprovalPanel(widgets.VBox):
         """Run the graph on new input (a string becomes a user message) until it pauses or ends."""
         self._act(lambda on_event: self._session.run(inputs, on_event))
 
-    def decide(self, decision: Any, interrupt_id: str | None = None) -> None:
-        """Answer a pending interrupt as a click would (`interrupt_id` may be a tool call id)."""
-        self._submit(decision, interrupt_id)
+    @property
+    def reviewer(self) -> str | None:
+        """The name put on every decision (a claim, not an identity); settable: the switcher."""
+        return self._session.reviewer
+
+    @reviewer.setter
+    def reviewer(self, name: str | None) -> None:
+        self._governance.switch(name)
+
+    def decide(self, decision: Any, interrupt_id: str | None = None, *, scope: ScopeArg = None) -> None:
+        """Answer a pending interrupt as a click would (`interrupt_id` may be a tool call id).
+
+        `scope` (governed reviews): "once", "thread" (always, for this tool in this thread)
+        or "pattern" (always, for arguments like these: the card shows the pattern first).
+        """
+        self._submit(decision, interrupt_id, scope=scope)
 
     def retry(self) -> None:
         """Run again the step that failed (a tool or the model raised), with any answer it had."""
@@ -142,13 +169,22 @@ class ApprovalPanel(widgets.VBox):
         self.run(text)
 
     def _submit(
-        self, decision: Any, interrupt_id: str | None, *, action: int | None = None, card: Card | None = None
+        self,
+        decision: Any,
+        interrupt_id: str | None,
+        *,
+        action: int | None = None,
+        card: Card | None = None,
+        scope: ScopeArg = None,
     ) -> None:
         """The one path every decision takes, from a button or from `decide()`."""
         shown = card is not None and self._cards.get(card.request.interrupt_id) is card
         target = card if shown else self._card_for(interrupt_id)  # a stale card is gone: report in the panel
         self._act(
-            lambda on_event: self._session.decide(decision, interrupt_id, action=action, on_event=on_event), target
+            lambda on_event: self._session.decide(
+                decision, interrupt_id, action=action, on_event=on_event, scope=scope
+            ),
+            target,
         )
 
     def _card_for(self, wanted: str | None) -> Card | None:
@@ -221,6 +257,7 @@ class ApprovalPanel(widgets.VBox):
     def _render(self, outcome: Outcome) -> None:
         self._outcome = outcome
         self._sync_cards(outcome.requests)
+        self._governance.show(outcome.requests)
         self._set_status(self._describe(outcome))
         if outcome.status == "done":
             self._live.outputs = ()
@@ -295,8 +332,10 @@ class ApprovalPanel(widgets.VBox):
     # -- as text --------------------------------------------------------------------------
     def __str__(self) -> str:
         lines = [f"Approval panel · thread {self._session.thread_id!r}", f"Status: {self._status_text}"]
+        lines += self._governance.header_lines()
         for card in self._cards.values():
             lines += card.text(self._session.drafts(card.request.interrupt_id))
+            lines += governance_lines(card.request)
         if self._outcome.answer:
             lines.append("Answer:")
             lines += [f"    {line}" for line in self._outcome.answer.splitlines()]

@@ -265,7 +265,7 @@ def matches(pattern: Pattern, args: Mapping[str, Any]) -> bool:
 
 
 def suggest_pattern(args: Mapping[str, Any]) -> dict[str, Any]:
-    """"Arguments like these": the same text values, numbers up to this one."""
+    """ "Arguments like these": the same text values, numbers up to this one."""
     pattern: dict[str, Any] = {}
     for key, value in sorted(args.items()):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
