@@ -291,3 +291,48 @@ def describe_pattern(tool: str, pattern: Pattern | None) -> str:
         else:
             parts.append(f"{key} == {want!r}")
     return f"{tool} where " + " and ".join(parts)
+
+
+# -- the same policy in front of LangChain's `create_agent` --------------------------------------
+def policy_middleware(policy: Policy) -> Any:
+    """A middleware for `create_agent(..., middleware=[policy_middleware(policy)])`.
+
+    LangChain's own `HumanInTheLoopMiddleware` can only ask or skip; this one gives the
+    policy's three outcomes at each tool call: allow runs it, deny returns the reason to
+    the model without running it, ask interrupts with the kit's review request (so the
+    ApprovalPanel answers it). A rule that needs several approvals is denied here, with
+    the reason: M-of-N lives in the kit's review graph, which keeps the approvals.
+    """
+    from langchain.agents.middleware import AgentMiddleware
+    from langchain_core.messages import ToolMessage
+    from langgraph.types import interrupt
+
+    from .protocol import as_dict, check_decision, decision_schema, rejection_message, review_request
+
+    class PolicyMiddleware(AgentMiddleware):
+        def wrap_tool_call(self, request: Any, handler: Any) -> Any:
+            call = dict(request.tool_call)
+            verdict = policy.evaluate(ToolCall.of(call))
+            outcome = verdict.outcome
+            if isinstance(outcome, Allow):
+                return handler(request)
+            if isinstance(outcome, Ask) and outcome.approvals > 1:
+                outcome = Deny(f"rule {verdict.rule!r} needs {outcome.approvals} approvals; use the kit's review graph")
+            if not isinstance(outcome, Ask):
+                reason = outcome.reason if isinstance(outcome, Deny) else f"unknown outcome {outcome!r}"
+                return rejection_message(call, f"Denied by policy: {reason}")
+            tool = request.tool
+            answer = interrupt(
+                review_request(call, tool, outcome.decisions), response_schema=decision_schema(tool, outcome.decisions)
+            )
+            decision = check_decision(as_dict(answer), call, tool, outcome.decisions)
+            if decision["type"] == "approve":
+                return handler(request)
+            if decision["type"] == "edit":
+                edited = {**call, "args": decision["edited_action"]["args"]}
+                return handler(request.override(tool_call=edited))
+            if decision["type"] == "reject":
+                return rejection_message(call, decision.get("message", ""))
+            return ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"])
+
+    return PolicyMiddleware()
