@@ -181,6 +181,12 @@ class AuditLog:
             return body
 
     # -- reading ----------------------------------------------------------------------------
+    def find(self, key: str) -> dict[str, Any] | None:
+        """The record written under `key`, or None."""
+        with self._tx() as run:
+            found = run("SELECT seq, body FROM hitl_audit WHERE key = ?", key)
+        return {"seq": found[0][0], **json.loads(found[0][1])} if found else None
+
     def rows(self) -> list[dict[str, Any]]:
         with self._tx() as run:
             found = run("SELECT seq, key, thread_id, event, body, prev_hash, hash FROM hitl_audit ORDER BY seq")

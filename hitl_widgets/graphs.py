@@ -552,8 +552,14 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
             envelope = {**envelope, "decision": as_dict(envelope["decision"])}
             if isinstance(envelope.get("scope"), BaseModel):
                 envelope["scope"] = as_dict(envelope["scope"])
+            # On a resume the node re-runs and replays the earlier answers, but the run's user is
+            # whoever sent the latest one: an earlier answer's reviewer is the one recorded then.
+            prior = audit.find(f"{base}:answer{attempt}")
+            answered_by = (
+                (prior.get("actor") if prior.get("identity") == "authenticated" else None) if prior else auth_user
+            )
             refused, reviewer, identity = envelope_problem(
-                envelope, fp, auth_user, ask, approvals, requester, call, signing_key
+                envelope, fp, answered_by, ask, approvals, requester, call, signing_key
             )
             if refused is None:
                 try:
