@@ -538,9 +538,37 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
             if kind == "approve":
                 return {"reviews": [review], "approved_calls": [bound_call(call)]}
             return {"reviews": [review], "messages": [rejection_message(call, decision["message"])]}
-        return _ask_humans(call, tool, outcome, verdict.rule, fp, requester, auth_user, base, record, made, thread_id)
+        edit_check = _edit_checker(ctx, [*earlier, *made], thread_id)
+        return _ask_humans(
+            call, tool, outcome, verdict.rule, fp, requester, auth_user, base, record, made, thread_id, edit_check
+        )
 
-    def _ask_humans(call, tool, ask, rule_name, fp, requester, auth_user, base, record, made, thread_id) -> dict:
+    def _edit_checker(ctx: Context, grants: list, thread_id: str):
+        def edit_problem(edited: dict[str, Any]) -> str | None:
+            """An edit is a new call: the policy (and any deny grant) judges it afresh."""
+            again = policy.evaluate(ToolCall.of(edited), ctx)
+            if isinstance(again.outcome, Deny):
+                return (
+                    f"Refused: the edited call is denied by rule {again.rule!r}: {again.outcome.reason}. "
+                    "Nothing ran; edit it within the policy, or reject it."
+                )
+            if not isinstance(again.outcome, (Allow, Ask)):
+                return f"Refused: the policy gave {again.outcome!r} for the edited call. Nothing ran."
+            if isinstance(again.outcome, Ask) and again.outcome.approvals > 1:
+                return (
+                    f"Refused: the edited call needs {again.outcome.approvals} approvals (rule {again.rule!r}), "
+                    "which one edit cannot give. Nothing ran; reject it and ask the agent for that order."
+                )
+            grant = matching_grant(grants, thread_id, edited, Ask())
+            if grant is not None and grant["effect"] == "deny":
+                return f"Refused: grant {grant['id']} denies calls like the edited one. Nothing ran."
+            return None
+
+        return edit_problem
+
+    def _ask_humans(
+        call, tool, ask, rule_name, fp, requester, auth_user, base, record, made, thread_id, edit_check
+    ) -> dict:
         approvals: list[str] = []
         reviews: list[dict] = []
         refused: str | None = None
@@ -566,6 +594,9 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
                     decision = check_decision(envelope["decision"], call, tool, ask.decisions)
                 except DecisionError as error:
                     refused = f"Refused: {error} Nothing ran."
+                else:
+                    if decision["type"] == "edit":
+                        refused = edit_check({**call, "args": decision["edited_action"]["args"]})
             if refused is not None:
                 audit.append(
                     f"{base}:answer{attempt}",

@@ -304,3 +304,23 @@ def test_signed_decisions_refuse_a_forgery(store):
     panel = ApprovalPanel(graph, config, reviewer="alice", signing_key="k1")
     panel.decide({"type": "approve"})
     assert orders(store) == [(100, "Acme Supply")]
+
+
+def edit(qty, vendor="Acme Supply"):
+    return {
+        "type": "edit",
+        "edited_action": {"name": ORDER, "args": {"item": "widget-x", "qty": qty, "vendor": vendor}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("edited", "why"),
+    [(edit(5000), "needs 2 approvals"), (edit(100, "Globex"), "unapproved vendor")],
+)
+def test_an_edit_is_judged_by_the_policy_again(graph, store, edited, why):
+    config = cfg()
+    graph.invoke({"messages": [("user", order_prompt(100))]}, config)
+    answer(graph, config, edited, "alice")
+    assert why in pending(graph, config).value["governance"]["refused"] and store.tool_runs()[1:] == []
+    answer(graph, config, edit(300), "alice")
+    assert orders(store) == [(300, "Acme Supply")]
