@@ -223,6 +223,10 @@ def _after_agent(state: ReviewState) -> Literal["review", "__end__"]:
     return "review" if last_tool_calls(state) else "__end__"  # END; the Literal names the edges drawn
 
 
+after_agent = _after_agent
+"""The review graph's route after the agent: to `review` when it proposed calls, else the end."""
+
+
 def build_review_graph(
     model: BaseChatModel,
     tools: Sequence[BaseTool],
