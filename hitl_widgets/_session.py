@@ -86,6 +86,8 @@ class DecisionRecord:
     message: Any
     """The reviewer's message (rejections, responses, answers), else None."""
     at: datetime
+    reviewer: str | None = None
+    """The name the session put on the decision (`Session(reviewer=...)`): a claim, not an identity."""
 
 
 @dataclass(frozen=True)
@@ -281,7 +283,7 @@ class Session:
             if decisions is None:
                 return self._outcome(snapshot, status="waiting")
             value = governed_value(request, resume_value(request, decisions), self.reviewer, scope, self._signing_key)
-            records = self._log_entries(request, decisions)
+            records = [replace(r, reviewer=self.reviewer) for r in self._log_entries(request, decisions)]
             command: Command = Command(resume={request.interrupt_id: value})
             try:
                 return self._stream(command, on_event, records=records)

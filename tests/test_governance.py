@@ -324,3 +324,54 @@ def test_an_edit_is_judged_by_the_policy_again(graph, store, edited, why):
     assert why in pending(graph, config).value["governance"]["refused"] and store.tool_runs()[1:] == []
     answer(graph, config, edit(300), "alice")
     assert orders(store) == [(300, "Acme Supply")]
+
+
+# -- the session and panel side: names, scopes, early refusals ------------------------------------
+def test_the_session_names_each_decision_and_refuses_early_what_the_graph_would_refuse(graph, store):
+    from hitl_widgets._session import Session
+    from hitl_widgets.errors import DecisionError
+
+    session = Session(graph, cfg())
+    session.run(order_prompt(2000))
+    with pytest.raises(DecisionError, match="needs a named reviewer"):
+        session.decide({"type": "approve"})
+    session.reviewer = "alice"
+    with pytest.raises(DecisionError, match="takes once only"):
+        session.decide({"type": "approve"}, scope="thread")
+    session.decide({"type": "approve"})
+    with pytest.raises(DecisionError, match="alice approved this call already"):
+        session.decide({"type": "approve"})
+    assert [r.reviewer for r in session.decisions] == ["alice"] and orders(store) == []
+
+
+def test_a_scope_on_an_ungoverned_graph_is_refused(store):
+    from hitl_widgets._session import Session
+    from hitl_widgets.errors import DecisionError
+
+    session = Session(build_review_graph(OfflineChatModel(), make_tools(store), InMemorySaver()), cfg())
+    session.run(order_prompt(100))
+    with pytest.raises(DecisionError, match="Only a governed review"):
+        session.decide({"type": "approve"}, scope="thread")
+    assert store.tool_runs() == []
+
+
+def test_a_review_request_carries_the_fingerprint_of_the_exact_call():
+    from hitl_widgets.protocol import call_fingerprint, signature_is_valid
+
+    one = call_fingerprint(ORDER, {"qty": 1, "vendor": "A"}, "c1")
+    assert one == call_fingerprint(ORDER, {"vendor": "A", "qty": 1}, "c1")  # canonical: key order does not count
+    assert (
+        len(
+            {
+                one,
+                call_fingerprint(ORDER, {"qty": 2, "vendor": "A"}, "c1"),
+                call_fingerprint(ORDER, {"qty": 1, "vendor": "A"}, "c2"),
+                call_fingerprint("other", {"qty": 1, "vendor": "A"}, "c1"),
+            }
+        )
+        == 4
+    )
+    signed = sign_envelope({"decision": {"type": "approve"}, "fingerprint": one, "reviewer": "alice"}, "k")
+    assert signature_is_valid(signed, "k") and not signature_is_valid(signed, "other")
+    assert not signature_is_valid({**signed, "reviewer": "bob"}, "k")
+    assert not signature_is_valid({**signed, "decision": {"type": "reject"}}, "k")
