@@ -7,7 +7,7 @@ names one (so a notebook can watch the server's side effects), else in memory.
 With `HITL_GOVERNED=1` the agent is governed (notebook 12): the lesson's policy, with
 four-eyes for orders over 1,000 units; the reviewer is the user the server's custom auth
 authenticated (`hitl_widgets/_served_auth.py`), and the audit trail is the SQLite file
-`HITL_AUDIT` (in memory when unset). `HITL_SIGNING_KEY` makes it require signed decisions.
+`HITL_AUDIT` (in memory when unset). `HITL_SIGNING_KEY` (environment or `.env`) makes it require signed decisions.
 """
 
 import os
@@ -17,6 +17,7 @@ from hitl_widgets.graphs import build_review_graph
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.models import get_chat_model
 from hitl_widgets.policy import Policy, allow, ask, deny, rule
+from hitl_widgets.protocol import signing_key_from_env
 
 APPROVED_VENDORS = {"Acme Supply", "Globex"}
 GOVERNED_POLICY = Policy(
@@ -46,7 +47,7 @@ if os.environ.get("HITL_GOVERNED"):
         checkpointer=None,
         policy=GOVERNED_POLICY,
         audit=AuditLog.sqlite(os.environ.get("HITL_AUDIT") or ":memory:"),
-        signing_key=os.environ.get("HITL_SIGNING_KEY") or None,
+        signing_key=signing_key_from_env(),
     )
 else:
     graph = build_review_graph(get_chat_model(), make_tools(store), checkpointer=None)

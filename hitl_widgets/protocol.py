@@ -91,6 +91,21 @@ def call_fingerprint(name: str, args: Mapping[str, Any], call_id: str | None) ->
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
+SIGNING_KEY_VARIABLE = "HITL_SIGNING_KEY"
+
+
+def signing_key_from_env(name: str = SIGNING_KEY_VARIABLE) -> str | None:
+    """The decision-signing secret from the environment or the `.env` file, or None when unset."""
+    import os
+
+    from dotenv import dotenv_values, find_dotenv
+
+    if os.environ.get(name):
+        return os.environ[name]
+    found = find_dotenv(usecwd=True)
+    return (dotenv_values(found).get(name) if found else None) or None
+
+
 def _signed_part(envelope: Mapping[str, Any]) -> bytes:
     keys = ("decision", "fingerprint", "reviewer", "scope")
     return canonical_json({key: envelope.get(key) for key in keys}).encode()

@@ -375,3 +375,33 @@ def test_a_review_request_carries_the_fingerprint_of_the_exact_call():
     assert signature_is_valid(signed, "k") and not signature_is_valid(signed, "other")
     assert not signature_is_valid({**signed, "reviewer": "bob"}, "k")
     assert not signature_is_valid({**signed, "decision": {"type": "reject"}}, "k")
+
+
+def test_a_deleted_thread_takes_its_grants_with_it(graph, store):
+    config = cfg()
+    graph.invoke({"messages": [("user", order_prompt(100))]}, config)
+    answer(graph, config, {"type": "approve"}, "alice", scope={"kind": "thread"})
+    assert graph.audit.expire_thread("t") == 1 and graph.audit.grants("t") == []
+    assert graph.audit.records("t", "revoke")[-1]["actor"] == "thread deleted"
+    assert "__interrupt__" in graph.invoke({"messages": [("user", order_prompt(200))]}, config)
+    with pytest.raises(ValueError, match="revoked already"):
+        graph.audit.revoke(graph.audit.grants("t", include_revoked=True)[0]["id"])
+
+
+def test_the_reviewer_switcher_changes_who_decides(graph, store):
+    panel = ApprovalPanel(graph, cfg(), reviewer="alice", reviewers=["alice", "bob"])
+    assert list(panel._governance.switcher.options) == ["alice", "bob"]
+    panel._governance.switcher.value = "bob"
+    assert panel.reviewer == "bob" and str(panel).splitlines()[2] == "Reviewer: bob"
+
+
+def test_the_signing_key_comes_from_the_environment_or_dotenv(tmp_path, monkeypatch):
+    from hitl_widgets.protocol import signing_key_from_env
+
+    monkeypatch.delenv("HITL_SIGNING_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert signing_key_from_env() is None
+    (tmp_path / ".env").write_text("HITL_SIGNING_KEY=from-dotenv\n")
+    assert signing_key_from_env() == "from-dotenv"
+    monkeypatch.setenv("HITL_SIGNING_KEY", "from-env")
+    assert signing_key_from_env() == "from-env"
