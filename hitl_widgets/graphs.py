@@ -341,6 +341,17 @@ def _run_identity() -> tuple[str, str | None]:
     return str(configurable.get("thread_id")), configurable.get("langgraph_auth_user_id") or None
 
 
+def _task_key() -> str:
+    """The running task's id (from its checkpoint namespace, `node:<task id>`).
+
+    It stays the same while one pending task is resumed again and again, and changes when
+    the node runs anew (a later turn, a fork, a replay), so audit keys built on it write each
+    answer once, yet never mistake a forked run's answers for the first run's.
+    """
+    configurable = get_config().get("configurable") or {}
+    return str(configurable.get("checkpoint_ns") or "").rpartition(":")[2]
+
+
 def governed_agent_node(model: BaseChatModel, tools: Sequence[BaseTool]):
     """The agent node, which also notes who asked (the run that brought the user's message)."""
     agent = _agent_node(model, tools)
@@ -460,8 +471,8 @@ def envelope_problem(
     return None, reviewer, identity
 
 
-def _grant_key(thread_id: str, call_id: str) -> str:
-    return f"grant:{thread_id}:{call_id}"
+def _grant_key(thread_id: str, task: str, call_id: str) -> str:
+    return f"grant:{thread_id}:{task}:{call_id}"
 
 
 def matching_grant(grants: Sequence[Mapping[str, Any]], thread_id: str, call: Mapping[str, Any], ask: Ask):
@@ -489,7 +500,8 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
             return {"messages": [error]}
         fp = call_fingerprint(call["name"], call["args"], call["id"])
         requester = state.get("requester")
-        base = f"{thread_id}:{call['id']}"
+        task = _task_key()
+        base = f"{thread_id}:{task}:{call['id']}"
 
         def record(key: str, decision: dict, actor: str | None, automatic: bool, **extra: Any) -> dict:
             fields = {
@@ -531,7 +543,7 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
                 f"{base}:policy", {"type": "reject", "message": reason}, f"rule {verdict.rule}", True, rule=verdict.rule
             )
             return {"reviews": [review], "messages": [rejection_message(call, f"Denied by policy: {reason}")]}
-        earlier = [g for g in audit.grants(thread_id) if g["key"] not in {_grant_key(thread_id, c) for c in turn}]
+        earlier = [g for g in audit.grants(thread_id) if g["key"] not in {_grant_key(thread_id, task, c) for c in turn}]
         grant = matching_grant([*earlier, *made], thread_id, call, outcome)
         if grant is not None:
             kind = "approve" if grant["effect"] == "allow" else "reject"
@@ -544,7 +556,7 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
             return {"reviews": [review], "messages": [rejection_message(call, decision["message"])]}
         edit_check = _edit_checker(ctx, [*earlier, *made], thread_id)
         return _ask_humans(
-            call, tool, outcome, verdict.rule, fp, requester, auth_user, base, record, made, thread_id, edit_check
+            call, tool, outcome, verdict.rule, fp, requester, auth_user, base, record, made, thread_id, edit_check, task
         )
 
     def _edit_checker(ctx: Context, grants: list, thread_id: str):
@@ -571,7 +583,7 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
         return edit_problem
 
     def _ask_humans(
-        call, tool, ask, rule_name, fp, requester, auth_user, base, record, made, thread_id, edit_check
+        call, tool, ask, rule_name, fp, requester, auth_user, base, record, made, thread_id, edit_check, task
     ) -> dict:
         approvals: list[str] = []
         reviews: list[dict] = []
@@ -633,7 +645,7 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
                 pattern = scope.get("pattern") if scope["kind"] == "pattern" else None
                 made.append(
                     audit.add_grant(
-                        _grant_key(thread_id, call["id"]),
+                        _grant_key(thread_id, task, call["id"]),
                         thread_id,
                         call["name"],
                         effect,
@@ -704,7 +716,7 @@ def governed_execute_node(tools: Sequence[BaseTool], audit: AuditLog, *, bind: b
         for call, message in zip(state.get("approved_calls") or [], update["messages"], strict=True):
             refused = message.status == "error" and str(message.content).startswith("Refused:")
             audit.append(
-                f"{thread_id}:{call['id']}:execution",
+                f"{thread_id}:{_task_key()}:{call['id']}:execution",
                 "execution",
                 thread_id,
                 call={"tool": call["name"], "args": call["args"], "id": call["id"]},

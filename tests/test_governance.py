@@ -405,3 +405,17 @@ def test_the_signing_key_comes_from_the_environment_or_dotenv(tmp_path, monkeypa
     assert signing_key_from_env() == "from-dotenv"
     monkeypatch.setenv("HITL_SIGNING_KEY", "from-env")
     assert signing_key_from_env() == "from-env"
+
+
+def test_a_fork_asks_afresh_and_its_answers_are_recorded_as_new(graph, store):
+    config = cfg()
+    graph.invoke({"messages": [("user", order_prompt(2000))]}, config)
+    answer(graph, config, {"type": "approve"}, "alice")
+    graph.update_state(config, None, as_node="__copy__")  # what the panel's "Ask again" does
+    graph.invoke(None, config)
+    assert pending(graph, config).value["governance"]["approvals"] == []  # the fork starts over
+    answer(graph, config, {"type": "approve"}, "bob")
+    answer(graph, config, {"type": "approve"}, "dave")
+    assert orders(store) == [(2000, "Acme Supply")]
+    human = [r["actor"] for r in graph.audit.records("t", "decision") if not r["automatic"]]
+    assert human == ["alice", "bob", "dave"] and len(graph.audit.records("t", "execution")) == 2
