@@ -43,6 +43,7 @@ from pydantic import ValidationError
 
 from ._answers import check_action, check_answer, resume_value
 from ._event_loop import LoopThread
+from ._governance_view import ScopeArg, governed_value
 from ._graph_tools import needs_async, tools_in_graph
 from ._kinds import BY_NAME, read_requests
 from ._remote import RemoteThread, is_remote
@@ -85,6 +86,8 @@ class DecisionRecord:
     message: Any
     """The reviewer's message (rejections, responses, answers), else None."""
     at: datetime
+    reviewer: str | None = None
+    """The name the session put on the decision (`Session(reviewer=...)`): a claim, not an identity."""
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,13 @@ class Session:
         stream_tokens: bool = False,
         use_async: bool | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        reviewer: str | None = None,
+        signing_key: bytes | str | None = None,
     ) -> None:
-        """`tools`: the graph's tools, when `tools_in_graph` cannot find them.
+        """`reviewer`: the name put on every decision to a governed review (a claim, not an
+        identity: a served graph uses its authenticated user); `signing_key`: signs them (HMAC).
+
+        `tools`: the graph's tools, when `tools_in_graph` cannot find them.
 
         `stream_tokens`: also stream the model's tokens (`("token", text)` events). It
         costs a little on every step, so it is off unless asked for. `use_async`: drive
@@ -174,6 +182,8 @@ class Session:
         self._failed = False
         self._modes = ["tasks", "messages"] if stream_tokens else ["tasks"]
         self._timeout = timeout
+        self.reviewer = reviewer
+        self._signing_key = signing_key
         wants_async = needs_async(graph, self._tools) if use_async is None else use_async
         self._loop = LoopThread() if wants_async else None
 
@@ -253,6 +263,7 @@ class Session:
         *,
         action: int | None = None,
         on_event: EventHandler | None = None,
+        scope: ScopeArg = None,
     ) -> Outcome:
         """Check a decision and, when its request is complete, resume the graph once.
 
@@ -272,8 +283,8 @@ class Session:
             decisions = self._checked(request, decision, index)
             if decisions is None:
                 return self._outcome(snapshot, status="waiting")
-            value = resume_value(request, decisions)
-            records = self._log_entries(request, decisions)
+            value = governed_value(request, resume_value(request, decisions), self.reviewer, scope, self._signing_key)
+            records = [replace(r, reviewer=self.reviewer) for r in self._log_entries(request, decisions)]
             command: Command = Command(resume={request.interrupt_id: value})
             try:
                 return self._stream(command, on_event, records=records)

@@ -13,28 +13,37 @@
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Overwrite, Send, interrupt
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from typing_extensions import TypedDict
 
+from .audit import AuditLog
+from .errors import DecisionError
+from .policy import Allow, Ask, Context, Deny, ToolCall, matches, suggest_pattern
+from .policy import Policy as GovernancePolicy
 from .protocol import (
     DEFAULT_DECISIONS,
     as_dict,
+    call_fingerprint,
     check_decision,
     decision_schema,
     edit_note,
+    envelope_schema,
     rejection_message,
     review_request,
+    signature_is_valid,
 )
 
 AUTO_APPROVE = "auto"
@@ -122,15 +131,15 @@ def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
             return {"messages": [error]}
         rule = policy.get(call["name"], DEFAULT_DECISIONS)
         if rule == AUTO_APPROVE:
-            return {"approved_calls": [call]}
+            return {"approved_calls": [bound_call(call)]}
         allowed = tuple(rule)
         answer = interrupt(review_request(call, tool, allowed), response_schema=decision_schema(tool, allowed))
         decision = check_decision(as_dict(answer), call, tool, allowed)
         update: dict[str, list] = {"reviews": [review_record(call, decision)]}
         if decision["type"] == "approve":
-            update["approved_calls"] = [call]
+            update["approved_calls"] = [bound_call(call)]
         elif decision["type"] == "edit":
-            update["approved_calls"] = [{**call, "args": decision["edited_action"]["args"], "edited": True}]
+            update["approved_calls"] = [bound_call(call, decision["edited_action"]["args"])]
         elif decision["type"] == "reject":
             update["messages"] = [rejection_message(call, decision.get("message", ""))]
         else:
@@ -158,13 +167,47 @@ def review_node(tools: Sequence[BaseTool], policy: Policy | None = None):
     return review
 
 
-def execute_node(tools: Sequence[BaseTool]):
-    """Runs exactly the approved calls, once each, then forgets them."""
+def bound_call(call: dict[str, Any], edited_args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An approved call as `execute` gets it: with the fingerprint of exactly what may run."""
+    args = call["args"] if edited_args is None else edited_args
+    bound = {**call, "args": args, "fingerprint": call_fingerprint(call["name"], args, call["id"])}
+    return {**bound, "edited": True} if edited_args is not None else bound
+
+
+def binding_problem(call: Mapping[str, Any]) -> str | None:
+    """Why `call` must not run: it is not what was approved (or carries no approval at all)."""
+    approved = call.get("fingerprint")
+    if not approved:
+        return (
+            f"Refused: {call.get('name')} carries no approval fingerprint, so nothing shows a human (or a rule) "
+            "approved exactly this call. Nothing ran; route it through the review node."
+        )
+    actual = call_fingerprint(call["name"], call.get("args") or {}, call.get("id"))
+    if actual != approved:
+        return (
+            f"Refused: {call['name']} was about to run with arguments {json.dumps(call.get('args'), sort_keys=True)}, "
+            f"which is not what was approved (approved fingerprint {approved}, this call {actual}). "
+            "Nothing ran; something changed the call after its review. Ask for a new review."
+        )
+    return None
+
+
+def execute_node(tools: Sequence[BaseTool], *, bind: bool = True):
+    """Runs exactly the approved calls, once each, then forgets them.
+
+    With `bind` (the default) each call must carry the fingerprint its review gave it, and
+    runs only if the fingerprint of what is about to run is the same (`binding_problem`).
+    `bind=False` is the naive executor of notebook 12's lab: it runs whatever it is handed.
+    """
     by_name = {tool.name: tool for tool in tools}
 
     def execute(state: ReviewState) -> dict[str, Any]:
         results = []
         for call in state.get("approved_calls") or []:
+            problem = binding_problem(call) if bind else None
+            if problem:
+                results.append(ToolMessage(problem, tool_call_id=call["id"], name=call["name"], status="error"))
+                continue
             try:
                 output = by_name[call["name"]].invoke(call["args"])
             except ValidationError as error:  # the model's own arguments were malformed
@@ -180,13 +223,27 @@ def _after_agent(state: ReviewState) -> Literal["review", "__end__"]:
     return "review" if last_tool_calls(state) else "__end__"  # END; the Literal names the edges drawn
 
 
+after_agent = _after_agent
+"""The review graph's route after the agent: to `review` when it proposed calls, else the end."""
+
+
 def build_review_graph(
     model: BaseChatModel,
     tools: Sequence[BaseTool],
     checkpointer: Any,
-    policy: Policy | None = None,
+    policy: Policy | GovernancePolicy | None = None,
+    **governance: Any,
 ):
-    """Notebooks 03-07: every proposed call waits for a human, unless `policy` says otherwise."""
+    """Notebooks 03-07: every proposed call waits for a human, unless `policy` says otherwise.
+
+    `policy` is a table (tool name -> allowed decisions, or `AUTO_APPROVE`), or, from
+    notebook 12 on, a `hitl_widgets.policy.Policy`: then the graph is governed (see
+    `build_governed_review_graph`, which takes `governance`'s keyword arguments).
+    """
+    if isinstance(policy, GovernancePolicy):
+        return build_governed_review_graph(model, tools, checkpointer, policy, **governance)
+    if governance:
+        raise TypeError(f"{', '.join(governance)}: only a governed graph takes these; pass policy=Policy([...]).")
     builder = StateGraph(ReviewState)
     builder.add_node("agent", _agent_node(model, tools))
     builder.add_node("review", review_node(tools, policy))
@@ -266,3 +323,438 @@ def build_parallel_review_graph(
     builder.add_edge("review_call", "execute")
     builder.add_edge("execute", "agent")
     return builder.compile(checkpointer=checkpointer)
+
+
+# -- Notebook 12: governance (policy as code, grants, named reviewers, binding, audit) -----------
+
+
+class GovernedState(ReviewState):
+    requester: str | None
+    """Who asked the agent (the authenticated user on a server, else `configurable.requester`)."""
+    executed: Annotated[list[str], operator.add]
+    """The call ids `execute` ran: what the audit trail is checked against."""
+
+
+def _run_identity() -> tuple[str, str | None]:
+    """This run's thread id and authenticated user (LangGraph server sets `langgraph_auth_user_id`)."""
+    configurable = get_config().get("configurable") or {}
+    return str(configurable.get("thread_id")), configurable.get("langgraph_auth_user_id") or None
+
+
+def _task_key() -> str:
+    """The running task's id (from its checkpoint namespace, `node:<task id>`).
+
+    It stays the same while one pending task is resumed again and again, and changes when
+    the node runs anew (a later turn, a fork, a replay), so audit keys built on it write each
+    answer once, yet never mistake a forked run's answers for the first run's.
+    """
+    configurable = get_config().get("configurable") or {}
+    return str(configurable.get("checkpoint_ns") or "").rpartition(":")[2]
+
+
+def governed_agent_node(model: BaseChatModel, tools: Sequence[BaseTool]):
+    """The agent node, which also notes who asked (the run that brought the user's message)."""
+    agent = _agent_node(model, tools)
+
+    def governed_agent(state: GovernedState) -> dict[str, Any]:
+        update = agent(state)
+        messages = state.get("messages") or []
+        if messages and isinstance(messages[-1], HumanMessage):
+            configurable = get_config().get("configurable") or {}
+            update["requester"] = configurable.get("langgraph_auth_user_id") or configurable.get("requester")
+        return update
+
+    return governed_agent
+
+
+def governed_request(
+    call: dict[str, Any],
+    tool: BaseTool,
+    ask: Ask,
+    rule_name: str,
+    approvals: Sequence[str],
+    requester: str | None,
+    refused: str | None,
+) -> dict[str, Any]:
+    """The kit's review request, plus what governance needs a reviewer (and the panel) to see."""
+    request = review_request(call, tool, ask.decisions)
+    request["governance"] = {
+        "rule": rule_name,
+        "approvals_needed": ask.approvals,
+        "approvals": list(approvals),
+        "requester": None if ask.requester_may_approve else requester,
+        "suggested_pattern": suggest_pattern(call["args"]),
+        "scopes": ["once", "thread", "pattern"] if ask.approvals == 1 else ["once"],
+        "refused": refused,
+    }
+    return request
+
+
+def envelope_problem(
+    envelope: Mapping[str, Any],
+    fingerprint: str,
+    auth_user: str | None,
+    ask: Ask,
+    approvals: Sequence[str],
+    requester: str | None,
+    call: Mapping[str, Any],
+    signing_key: bytes | None,
+) -> tuple[str | None, str | None, str | None]:
+    """(why the answer is refused or None, the reviewer, "authenticated" / "claimed" / None)."""
+    reviewer = auth_user or envelope.get("reviewer") or None
+    identity = "authenticated" if auth_user else ("claimed" if reviewer else None)
+    kind = (envelope.get("decision") or {}).get("type")
+    if envelope.get("fingerprint") != fingerprint:
+        return (
+            f"Refused: this answer was made for another call (fingerprint {envelope.get('fingerprint')}; "
+            f"this request is {fingerprint}). Nothing ran; read the pending request again and decide on it.",
+            reviewer,
+            identity,
+        )
+    if signing_key is not None and not signature_is_valid(envelope, signing_key):
+        return (
+            "Refused: the decision is not signed with this graph's key (forged, altered, or sent by a client "
+            "without the key). Nothing ran; decide from a panel that holds HITL_SIGNING_KEY.",
+            reviewer,
+            identity,
+        )
+    named_needed = ask.approvals > 1 or (requester is not None and not ask.requester_may_approve)
+    if reviewer is None and named_needed:
+        why = (
+            f"{ask.approvals} approvals from distinct reviewers"
+            if ask.approvals > 1
+            else "a reviewer other than the requester"
+        )
+        return (
+            f"Refused: this call needs {why}, so every decision must name its reviewer. Nothing ran; "
+            'open the panel with ApprovalPanel(graph, config, reviewer="your name").',
+            None,
+            identity,
+        )
+    if kind == "approve" and reviewer in approvals:
+        return (
+            f"Refused: {reviewer} approved this call already; approval {len(approvals) + 1} of {ask.approvals} "
+            f"must come from another reviewer (not {', '.join(approvals)}). Nothing ran.",
+            reviewer,
+            identity,
+        )
+    if kind == "approve" and requester is not None and reviewer == requester and not ask.requester_may_approve:
+        return (
+            f"Refused: {reviewer} asked the agent for this call, so {reviewer} cannot approve it; "
+            "another reviewer must. Nothing ran.",
+            reviewer,
+            identity,
+        )
+    scope = envelope.get("scope") or {"kind": "once"}
+    if scope.get("kind", "once") != "once":
+        if kind not in ("approve", "reject"):
+            return (
+                f"Refused: only approve or reject can be granted always, not {kind}. Nothing ran.",
+                reviewer,
+                identity,
+            )
+        if kind == "approve" and ask.approvals > 1:
+            return (
+                f"Refused: an 'always' approval cannot stand in for {ask.approvals} reviewers; "
+                "approve once. Nothing ran.",
+                reviewer,
+                identity,
+            )
+        pattern = scope.get("pattern")
+        if scope["kind"] == "pattern" and (not pattern or not matches(pattern, call["args"])):
+            return (
+                f"Refused: the pattern {pattern!r} does not cover the call it answers ({call['args']!r}); "
+                "state a pattern this call matches. Nothing ran.",
+                reviewer,
+                identity,
+            )
+    return None, reviewer, identity
+
+
+def _grant_key(thread_id: str, task: str, call_id: str) -> str:
+    return f"grant:{thread_id}:{task}:{call_id}"
+
+
+def matching_grant(grants: Sequence[Mapping[str, Any]], thread_id: str, call: Mapping[str, Any], ask: Ask):
+    """The grant that answers `call` instead of a human, or None. Deny-always wins over allow-always;
+    an allow-always grant never stands in for a review that needs several approvals."""
+    mine = [g for g in grants if g["thread_id"] == thread_id and g["tool"] == call["name"] and not g.get("revoked_at")]
+    fitting = [g for g in mine if g["pattern"] is None or matches(g["pattern"], call["args"])]
+    for effect in ("deny", "allow"):
+        for grant in fitting:
+            if grant["effect"] == effect and (effect == "deny" or ask.approvals == 1):
+                return grant
+    return None
+
+
+def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audit: AuditLog, signing_key: bytes | None):
+    by_name = {tool.name: tool for tool in tools}
+
+    def review_call(call: dict[str, Any], state: Mapping[str, Any], turn: set[str], made: list[dict]) -> dict:
+        thread_id, auth_user = _run_identity()
+        tool = by_name.get(call["name"])
+        if tool is None:
+            error = ToolMessage(
+                f"Error: there is no tool named {call['name']!r}.", tool_call_id=call["id"], status="error"
+            )
+            return {"messages": [error]}
+        fp = call_fingerprint(call["name"], call["args"], call["id"])
+        requester = state.get("requester")
+        task = _task_key()
+        base = f"{thread_id}:{task}:{call['id']}"
+
+        def record(key: str, decision: dict, actor: str | None, automatic: bool, **extra: Any) -> dict:
+            fields = {
+                "call": {"tool": call["name"], "args": call["args"], "id": call["id"]},
+                "fingerprint": fp,
+                "decision": decision["type"],
+                "edited_args": (decision.get("edited_action") or {}).get("args"),
+                "message": decision.get("message", ""),
+                "actor": actor,
+                "automatic": automatic,
+                "requester": requester,
+                **extra,
+            }
+            audit.append(key, "decision", thread_id, **fields)
+            return {
+                **review_record(call, decision),
+                **{k: fields[k] for k in ("fingerprint", "actor", "automatic")},
+                **extra,
+            }
+
+        ctx = Context(thread_id, requester, auth_user, tuple(state.get("reviews") or []))
+        verdict = policy.evaluate(ToolCall.of(call), ctx)
+        outcome = verdict.outcome
+        if isinstance(outcome, Deny):
+            review = record(
+                f"{base}:policy",
+                {"type": "reject", "message": outcome.reason},
+                f"rule {verdict.rule}",
+                True,
+                rule=verdict.rule,
+            )
+            return {"reviews": [review], "messages": [rejection_message(call, f"Denied by policy: {outcome.reason}")]}
+        if isinstance(outcome, Allow):
+            review = record(f"{base}:policy", {"type": "approve"}, f"rule {verdict.rule}", True, rule=verdict.rule)
+            return {"reviews": [review], "approved_calls": [bound_call(call)]}
+        if not isinstance(outcome, Ask):  # fail closed on anything else
+            reason = f"the policy gave {outcome!r}, which is not allow, deny or ask; fix the policy"
+            review = record(
+                f"{base}:policy", {"type": "reject", "message": reason}, f"rule {verdict.rule}", True, rule=verdict.rule
+            )
+            return {"reviews": [review], "messages": [rejection_message(call, f"Denied by policy: {reason}")]}
+        earlier = [g for g in audit.grants(thread_id) if g["key"] not in {_grant_key(thread_id, task, c) for c in turn}]
+        grant = matching_grant([*earlier, *made], thread_id, call, outcome)
+        if grant is not None:
+            kind = "approve" if grant["effect"] == "allow" else "reject"
+            decision = {"type": kind, "message": grant.get("message") or ""} if kind == "reject" else {"type": kind}
+            review = record(
+                f"{base}:grant", decision, f"grant {grant['id']}", True, rule=verdict.rule, grant=grant["id"]
+            )
+            if kind == "approve":
+                return {"reviews": [review], "approved_calls": [bound_call(call)]}
+            return {"reviews": [review], "messages": [rejection_message(call, decision["message"])]}
+        edit_check = _edit_checker(ctx, [*earlier, *made], thread_id)
+        return _ask_humans(
+            call, tool, outcome, verdict.rule, fp, requester, auth_user, base, record, made, thread_id, edit_check, task
+        )
+
+    def _edit_checker(ctx: Context, grants: list, thread_id: str):
+        def edit_problem(edited: dict[str, Any]) -> str | None:
+            """An edit is a new call: the policy (and any deny grant) judges it afresh."""
+            again = policy.evaluate(ToolCall.of(edited), ctx)
+            if isinstance(again.outcome, Deny):
+                return (
+                    f"Refused: the edited call is denied by rule {again.rule!r}: {again.outcome.reason}. "
+                    "Nothing ran; edit it within the policy, or reject it."
+                )
+            if not isinstance(again.outcome, (Allow, Ask)):
+                return f"Refused: the policy gave {again.outcome!r} for the edited call. Nothing ran."
+            if isinstance(again.outcome, Ask) and again.outcome.approvals > 1:
+                return (
+                    f"Refused: the edited call needs {again.outcome.approvals} approvals (rule {again.rule!r}), "
+                    "which one edit cannot give. Nothing ran; reject it and ask the agent for that order."
+                )
+            grant = matching_grant(grants, thread_id, edited, Ask())
+            if grant is not None and grant["effect"] == "deny":
+                return f"Refused: grant {grant['id']} denies calls like the edited one. Nothing ran."
+            return None
+
+        return edit_problem
+
+    def _ask_humans(
+        call, tool, ask, rule_name, fp, requester, auth_user, base, record, made, thread_id, edit_check, task
+    ) -> dict:
+        approvals: list[str] = []
+        reviews: list[dict] = []
+        refused: str | None = None
+        attempt = 0
+        while True:
+            request = governed_request(call, tool, ask, rule_name, approvals, requester, refused)
+            envelope = as_dict(interrupt(request, response_schema=envelope_schema(tool, ask.decisions)))
+            attempt += 1
+            envelope = {**envelope, "decision": as_dict(envelope["decision"])}
+            if isinstance(envelope.get("scope"), BaseModel):
+                envelope["scope"] = as_dict(envelope["scope"])
+            # On a resume the node re-runs and replays the earlier answers, but the run's user is
+            # whoever sent the latest one: an earlier answer's reviewer is the one recorded then.
+            prior = audit.find(f"{base}:answer{attempt}")
+            answered_by = (
+                (prior.get("actor") if prior.get("identity") == "authenticated" else None) if prior else auth_user
+            )
+            refused, reviewer, identity = envelope_problem(
+                envelope, fp, answered_by, ask, approvals, requester, call, signing_key
+            )
+            if refused is None:
+                try:
+                    decision = check_decision(envelope["decision"], call, tool, ask.decisions)
+                except DecisionError as error:
+                    refused = f"Refused: {error} Nothing ran."
+                else:
+                    if decision["type"] == "edit":
+                        refused = edit_check({**call, "args": decision["edited_action"]["args"]})
+            if refused is not None:
+                audit.append(
+                    f"{base}:answer{attempt}",
+                    "refusal",
+                    thread_id,
+                    call={"tool": call["name"], "args": call["args"], "id": call["id"]},
+                    fingerprint=fp,
+                    actor=reviewer,
+                    identity=identity,
+                    reason=refused,
+                )
+                continue
+            review = record(
+                f"{base}:answer{attempt}",
+                decision,
+                reviewer,
+                False,
+                rule=rule_name,
+                identity=identity,
+                scope=envelope.get("scope"),
+            )
+            reviews.append(review)
+            if decision["type"] == "approve":
+                approvals.append(reviewer or "(unnamed)")
+                if len(approvals) < ask.approvals:
+                    continue
+            scope = envelope.get("scope") or {"kind": "once"}
+            if scope.get("kind", "once") != "once":
+                effect = "allow" if decision["type"] == "approve" else "deny"
+                pattern = scope.get("pattern") if scope["kind"] == "pattern" else None
+                made.append(
+                    audit.add_grant(
+                        _grant_key(thread_id, task, call["id"]),
+                        thread_id,
+                        call["name"],
+                        effect,
+                        pattern,
+                        reviewer,
+                        decision.get("message", ""),
+                    )
+                )
+                grant = made[-1]
+                audit.append(
+                    f"grant:{grant['id']}",
+                    "grant",
+                    thread_id,
+                    grant=grant["id"],
+                    tool=call["name"],
+                    effect=effect,
+                    pattern=pattern,
+                    actor=reviewer,
+                    identity=identity,
+                )
+            update: dict[str, list] = {"reviews": reviews}
+            if decision["type"] == "approve":
+                update["approved_calls"] = [bound_call(call)]
+            elif decision["type"] == "edit":
+                update["approved_calls"] = [bound_call(call, decision["edited_action"]["args"])]
+            elif decision["type"] == "reject":
+                update["messages"] = [rejection_message(call, decision.get("message", ""))]
+            else:
+                update["messages"] = [ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"])]
+            return update
+
+    return review_call
+
+
+def governed_review_node(
+    tools: Sequence[BaseTool], policy: GovernancePolicy, audit: AuditLog, signing_key: bytes | None = None
+):
+    """The review node, governed: the policy first, then the thread's grants, then humans.
+
+    No side effect repeats when the node re-runs on a resume: every audit write and grant
+    is keyed by thread, call and answer number, and the first write stays. Grants made in
+    this same model turn apply only to the calls after the one that made them, so the
+    order of the interrupts never depends on when the node re-runs.
+    """
+    review_call = _governed_reviewer(tools, policy, audit, signing_key)
+
+    def review(state: GovernedState) -> dict[str, Any]:
+        update: dict[str, list] = {"approved_calls": [], "messages": [], "reviews": []}
+        calls = last_tool_calls(state)
+        turn = {call["id"] for call in calls}
+        made: list[dict] = []
+        for call in calls:
+            for key, values in review_call(call, state, turn, made).items():
+                update[key].extend(values)
+        return update
+
+    return review
+
+
+def governed_execute_node(tools: Sequence[BaseTool], audit: AuditLog, *, bind: bool = True):
+    """`execute_node`, with each run or refusal written to the audit trail and `executed`."""
+    run = execute_node(tools, bind=bind)
+
+    def execute(state: GovernedState) -> dict[str, Any]:
+        thread_id, _ = _run_identity()
+        update = run(state)
+        ran = []
+        for call, message in zip(state.get("approved_calls") or [], update["messages"], strict=True):
+            refused = message.status == "error" and str(message.content).startswith("Refused:")
+            audit.append(
+                f"{thread_id}:{_task_key()}:{call['id']}:execution",
+                "execution",
+                thread_id,
+                call={"tool": call["name"], "args": call["args"], "id": call["id"]},
+                fingerprint=call.get("fingerprint"),
+                outcome="refused" if refused else "ran",
+                ran_args=None if refused else call["args"],
+                result=str(message.content),
+            )
+            if not refused:
+                ran.append(call["id"])
+        return {**update, "executed": ran}
+
+    return execute
+
+
+def build_governed_review_graph(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    checkpointer: Any,
+    policy: GovernancePolicy,
+    *,
+    audit: AuditLog | None = None,
+    signing_key: bytes | str | None = None,
+    clock: Any = None,
+    bind: bool = True,
+):
+    """Notebook 12: `build_review_graph` with a `Policy`. The graph carries its trail as `graph.audit`."""
+    if audit is None:
+        audit = AuditLog.for_checkpointer(checkpointer, **({"clock": clock} if clock else {}))
+    key = signing_key.encode() if isinstance(signing_key, str) else signing_key
+    builder = StateGraph(GovernedState)
+    builder.add_node("agent", governed_agent_node(model, tools))
+    builder.add_node("review", governed_review_node(tools, policy, audit, key))
+    builder.add_node("execute", governed_execute_node(tools, audit, bind=bind))
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", _after_agent)
+    builder.add_edge("review", "execute")
+    builder.add_edge("execute", "agent")
+    graph = builder.compile(checkpointer=checkpointer)
+    graph.audit = audit  # type: ignore[attr-defined]
+    return graph

@@ -25,6 +25,8 @@ from langchain_core.tools import BaseTool
 
 from . import _panel_looks
 from ._cards import Card, CardContext, Shell
+from ._governance_panel import GovernanceBox
+from ._governance_view import ScopeArg, governance_lines
 from ._panel_looks import ARIA_SCRIPT, LOG_ROWS, LOG_SHOWN, PANEL_CLASS, Looks, style_sheet
 from ._panel_text import log_table, pre, record_line, stream_output
 from ._review_requests import ReviewRequest
@@ -66,6 +68,9 @@ class ApprovalPanel(widgets.VBox):
         use_async: bool | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         arm_delay: float | None = None,
+        reviewer: str | None = None,
+        reviewers: Sequence[str] = (),
+        signing_key: bytes | str | None = None,
         **kwargs: Any,
     ) -> None:
         """`tools`: the graph's tools, if the panel cannot find them in the graph itself.
@@ -84,8 +89,16 @@ class ApprovalPanel(widgets.VBox):
         if stream_tokens is None:
             stream_tokens = is_online()
         self._session = Session(
-            graph, config, tools=tools, stream_tokens=stream_tokens, use_async=use_async, timeout=timeout
+            graph,
+            config,
+            tools=tools,
+            stream_tokens=stream_tokens,
+            use_async=use_async,
+            timeout=timeout,
+            reviewer=reviewer,
+            signing_key=signing_key,
         )
+        self._governance = GovernanceBox(self._session, reviewers)
         self._busy = False
         self._cards: dict[str, Card] = {}
         self._outcome = Outcome("new")
@@ -130,6 +143,7 @@ class ApprovalPanel(widgets.VBox):
             self._announcer,
             self._live,
             self._card_box,
+            self._governance.box,
             self._answer,
             self._errors,
             self._retry_button,
@@ -165,7 +179,23 @@ class ApprovalPanel(widgets.VBox):
 
         self._act(work)
 
-    def decide(self, decision: Any, interrupt_id: str | None = None, *, expect: Expect | None = None) -> None:
+    @property
+    def reviewer(self) -> str | None:
+        """The name put on every decision (a claim, not an identity); settable: the switcher."""
+        return self._session.reviewer
+
+    @reviewer.setter
+    def reviewer(self, name: str | None) -> None:
+        self._governance.switch(name)
+
+    def decide(
+        self,
+        decision: Any,
+        interrupt_id: str | None = None,
+        *,
+        expect: Expect | None = None,
+        scope: ScopeArg = None,
+    ) -> None:
         """Answer a pending interrupt as a click would (`interrupt_id` may be a tool call id).
 
         `expect` says which call the decision is meant for: a tool name, or a function that
@@ -173,6 +203,8 @@ class ApprovalPanel(widgets.VBox):
         for the right one. When no pending call matches (someone decided it in the panel
         already), the decision is not sent: it prints "already decided in the panel,
         skipping" and does nothing, so a scripted cell never acts on the next card.
+        `scope` (governed reviews): "once", "thread" (always, for this tool in this thread)
+        or "pattern" (always, for arguments like these: the card shows the pattern first).
         """
         if expect is not None:
             try:
@@ -185,7 +217,7 @@ class ApprovalPanel(widgets.VBox):
                 print(f"{describe_expect(expect)}: {SKIPPING}.")
                 return
             interrupt_id = target
-        self._submit(decision, interrupt_id)
+        self._submit(decision, interrupt_id, scope=scope)
 
     def retry(self) -> None:
         """Run again the step that failed (a tool or the model raised), with any answer it had."""
@@ -203,13 +235,22 @@ class ApprovalPanel(widgets.VBox):
         self.run(text)
 
     def _submit(
-        self, decision: Any, interrupt_id: str | None, *, action: int | None = None, card: Card | None = None
+        self,
+        decision: Any,
+        interrupt_id: str | None,
+        *,
+        action: int | None = None,
+        card: Card | None = None,
+        scope: ScopeArg = None,
     ) -> None:
         """The one path every decision takes, from a button or from `decide()`."""
         shown = card is not None and self._cards.get(card.request.interrupt_id) is card
         target = card if shown else self._card_for(interrupt_id)  # a stale card is gone: report in the panel
         self._act(
-            lambda on_event: self._session.decide(decision, interrupt_id, action=action, on_event=on_event), target
+            lambda on_event: self._session.decide(
+                decision, interrupt_id, action=action, on_event=on_event, scope=scope
+            ),
+            target,
         )
 
     def _card_for(self, wanted: str | None) -> Card | None:
@@ -317,6 +358,7 @@ class ApprovalPanel(widgets.VBox):
     def _render(self, outcome: Outcome) -> None:
         self._outcome = outcome
         self._sync_cards(outcome.requests)
+        self._governance.show(outcome.requests)
         self._set_status(self._describe(outcome))
         if outcome.status == "done":
             self._live.outputs = ()
@@ -435,8 +477,10 @@ class ApprovalPanel(widgets.VBox):
     # -- as text --------------------------------------------------------------------------
     def __str__(self) -> str:
         lines = [f"Approval panel · thread {self._session.thread_id!r}", f"Status: {self._status_text}"]
+        lines += self._governance.header_lines()
         for card in self._cards.values():
             lines += card.text(self._session.drafts(card.request.interrupt_id))
+            lines += governance_lines(card.request)
         if self._outcome.answer:
             lines.append("Answer:")
             lines += [f"    {line}" for line in self._outcome.answer.splitlines()]

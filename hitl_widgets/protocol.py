@@ -15,8 +15,10 @@ send instead, so a decision it cannot read never runs a tool.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Union
 
 from langchain_core.messages import ToolMessage
@@ -68,7 +70,59 @@ def review_request(
         "description": tool.description,
         "args_schema": tool_args_schema(tool),
         "allowed_decisions": list(allowed),
+        "fingerprint": call_fingerprint(tool_call["name"], tool_call["args"], tool_call["id"]),
     }
+
+
+# -- binding a decision to the exact call (governance) -----------------------------------
+def canonical_json(value: Any) -> str:
+    """One spelling for one value: sorted keys, no spaces, UTF-8 kept (what fingerprints hash)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def call_fingerprint(name: str, args: Mapping[str, Any], call_id: str | None) -> str:
+    """32 hex digits naming one exact call: the tool, its canonical arguments and its call id.
+
+    A review request carries it, a decision echoes it, and the executor recomputes it from
+    what it is about to run: anything that differs (an argument rewritten after approval,
+    an answer meant for another call) is refused.
+    """
+    body = canonical_json({"tool": name, "args": dict(args), "id": call_id})
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+SIGNING_KEY_VARIABLE = "HITL_SIGNING_KEY"
+
+
+def signing_key_from_env(name: str = SIGNING_KEY_VARIABLE) -> str | None:
+    """The decision-signing secret from the environment or the `.env` file, or None when unset."""
+    import os
+
+    from dotenv import dotenv_values, find_dotenv
+
+    if os.environ.get(name):
+        return os.environ[name]
+    found = find_dotenv(usecwd=True)
+    return (dotenv_values(found).get(name) if found else None) or None
+
+
+def _signed_part(envelope: Mapping[str, Any]) -> bytes:
+    keys = ("decision", "fingerprint", "reviewer", "scope")
+    return canonical_json({key: envelope.get(key) for key in keys}).encode()
+
+
+def sign_envelope(envelope: Mapping[str, Any], key: bytes | str) -> dict[str, Any]:
+    """The envelope with an HMAC-SHA256 `signature` over its decision, fingerprint, reviewer, scope."""
+    secret = key.encode() if isinstance(key, str) else key
+    return {**envelope, "signature": hmac.new(secret, _signed_part(envelope), hashlib.sha256).hexdigest()}
+
+
+def signature_is_valid(envelope: Mapping[str, Any], key: bytes | str) -> bool:
+    """True only for a signature made with `key` over exactly this envelope (constant-time compare)."""
+    given = envelope.get("signature")
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(sign_envelope(envelope, key)["signature"], given)
 
 
 class ApproveDecision(BaseModel):
@@ -128,6 +182,42 @@ def decision_schema(tool: BaseTool, allowed: Sequence[str] = DEFAULT_DECISIONS) 
     its arguments must match the tool's own schema, with no unknown keys.
     """
     return _decision_model(tool, tuple(allowed))[0]
+
+
+class Scope(BaseModel):
+    """How far a decision reaches: this call only, every call of this tool in this thread,
+    or every call of this tool in this thread whose arguments match `pattern`."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["once", "thread", "pattern"] = "once"
+    pattern: dict[str, Any] | None = None
+
+
+_ENVELOPES: dict[tuple[int, tuple[str, ...]], tuple[BaseTool, Any]] = {}
+
+
+def envelope_schema(tool: BaseTool, allowed: Sequence[str] = DEFAULT_DECISIONS) -> Any:
+    """The `response_schema` of a governed review: a decision with who sent it and for which call.
+
+        {"decision": {"type": "approve"}, "fingerprint": "<from the request>",
+         "reviewer": "alice", "scope": {"kind": "once"}, "signature": "<optional HMAC>"}
+
+    `Command(resume=...)` has no field for who answered, so the name travels in the value.
+    """
+    key = (id(tool), tuple(allowed))
+    if key not in _ENVELOPES:
+        decision: Any = decision_schema(tool, allowed)
+        model = create_model(
+            "GovernedDecision",
+            __config__=ConfigDict(extra="forbid"),
+            decision=(decision, ...),
+            fingerprint=(str, Field(min_length=1)),
+            reviewer=(str | None, None),
+            scope=(Scope | None, None),
+            signature=(str | None, None),
+        )
+        _ENVELOPES[key] = (tool, model)  # holding `tool` keeps its id unique
+    return _ENVELOPES[key][1]
 
 
 def check_decision(

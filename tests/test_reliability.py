@@ -1045,3 +1045,132 @@ def test_run_while_waiting_is_refused_and_the_review_stays_answerable():
     world.panel.decide({"type": "approve"}, target.call_id)
     world.record(target, "approve", {"type": "approve"})
     world.check()
+
+
+# -- governance: policies, grants, revocations, named reviewers (notebook 12) ----------------------
+# Random sequences of runs, answers (any reviewer, any scope, a right or a wrong fingerprint,
+# edits within and beyond the policy), revocations and runs on a second thread, straight
+# against the governed graph. After every step, from the store and the audit trail:
+# no order the policy denies ran, no order that needs two approvals ran without two distinct
+# named human approvals of exactly what ran, no call ran twice, every order the store holds
+# has its execution record, and a grant only ever answered calls on its own thread while it
+# was not revoked.
+GOVERNANCE_EXAMPLES = int(os.environ.get("HITL_GOVERNANCE_EXAMPLES", "1000"))
+"""At least 1,000 by default: the issue asks for it; lower it only when debugging."""
+GOVERNED_VENDORS = {"Acme Supply"}
+GOVERNED_POLICY_RULES = (
+    ("lookups", "lookup_inventory", lambda c, x: True, "allow"),
+    (
+        "small order",
+        "create_purchase_order",
+        lambda c, x: c.args["qty"] <= 50 and c.args["vendor"] in GOVERNED_VENDORS,
+        "allow",
+    ),
+    ("unapproved vendor", "create_purchase_order", lambda c, x: c.args["vendor"] not in GOVERNED_VENDORS, "deny"),
+    ("large order", "create_purchase_order", lambda c, x: c.args["qty"] > 1000, "ask2"),
+)
+GOVERNED_THREADS = ("gov", "gov-other")
+REVIEWERS = ("alice", "bob", "carol", None)
+
+
+def governed_policy():
+    from hitl_widgets.policy import Policy, allow, ask, deny, rule
+
+    outcomes = {"allow": allow(), "deny": deny("unapproved vendor"), "ask2": ask(approvals=2)}
+    return Policy([rule(n, tool=t, when=w, then=outcomes[o]) for n, t, w, o in GOVERNED_POLICY_RULES], default=ask())
+
+
+def governed_prompt(qty: int, vendor: str) -> str:
+    return f"Check widget-x in SF-01. If stock is below 10 units, order {qty} from '{vendor}'."
+
+
+def check_governance(graph, policy, store) -> None:
+    audit = graph.audit
+    records = audit.records()
+    ran = [r for r in records if r["event"] == "execution" and r["outcome"] == "ran"]
+    orders_ran = [r for r in ran if r["call"]["tool"] == "create_purchase_order"]
+    runs = [run for run in store.tool_runs() if run["tool"] == "create_purchase_order"]
+    assert len(runs) == len(orders_ran), "an order ran without an execution record"
+    assert [r["args"] for r in runs] == [r["ran_args"] for r in orders_ran]
+    ids = [(r["thread_id"], r["call"]["id"]) for r in ran]
+    assert len(ids) == len(set(ids)), "a call ran twice"
+    grants = {g["id"]: g for g in audit.grants(include_revoked=True)}
+    for record in orders_ran:
+        verdict = policy.check("create_purchase_order", **record["ran_args"])
+        assert verdict.kind != "deny", f"a denied order ran: {record}"
+        decisions = [
+            r
+            for r in records
+            if r["event"] == "decision"
+            and r["thread_id"] == record["thread_id"]
+            and r["call"]["id"] == record["call"]["id"]
+        ]
+        human_approvals = {r["actor"] for r in decisions if not r["automatic"] and r["decision"] == "approve"}
+        if verdict.kind == "ask" and verdict.outcome.approvals > 1:
+            assert len(human_approvals) >= 2 and None not in human_approvals, f"no quorum: {record} {decisions}"
+            assert all(r["fingerprint"] == record["fingerprint"] for r in decisions if r["decision"] == "approve")
+        elif verdict.kind == "ask":
+            assert any(r["decision"] in ("approve", "edit") for r in decisions), f"ran unasked: {record}"
+    for record in records:
+        if record["event"] == "decision" and record.get("grant") is not None:
+            grant = grants[record["grant"]]
+            assert grant["thread_id"] == record["thread_id"], "a grant answered another thread"
+            assert not grant["revoked_at"] or record["at"] < grant["revoked_at"], "a revoked grant answered"
+    assert audit.verify() == []
+
+
+@settings(RELIABLE, max_examples=GOVERNANCE_EXAMPLES)
+@given(data=st.data())
+def test_no_sequence_of_decisions_grants_and_revocations_runs_what_the_policy_forbids(data):
+    from hitl_widgets.audit import FixedClock
+
+    policy = governed_policy()
+    store = InventoryStore()
+    graph = build_review_graph(
+        OfflineChatModel(), make_tools(store), InMemorySaver(), policy=policy, clock=FixedClock()
+    )
+    for _ in range(data.draw(st.integers(1, 10), label="steps")):
+        thread = data.draw(st.sampled_from(GOVERNED_THREADS), label="thread")
+        config = {"configurable": {"thread_id": thread, "requester": "carol"}}
+        interrupts = graph.get_state(config).interrupts
+        action = data.draw(st.sampled_from(("answer", "answer", "answer", "revoke", "run")), label="action")
+        if action == "revoke":
+            live = graph.audit.grants(include_revoked=False)
+            if live:
+                graph.audit.revoke(data.draw(st.sampled_from([g["id"] for g in live]), label="grant"), by="alice")
+        elif not interrupts:
+            qty = data.draw(st.sampled_from((20, 100, 2000)), label="qty")
+            vendor = data.draw(st.sampled_from(("Acme Supply", "Globex")), label="vendor")
+            graph.invoke({"messages": [("user", governed_prompt(qty, vendor))]}, config)
+        else:
+            item = interrupts[0]
+            kind = data.draw(st.sampled_from(("approve", "approve", "reject", "edit")), label="decision")
+            decision: dict = {"type": kind}
+            if kind == "edit":
+                args = {
+                    "item": "widget-x",
+                    "qty": data.draw(st.sampled_from((10, 300, 5000)), label="edit qty"),
+                    "vendor": data.draw(st.sampled_from(("Acme Supply", "Globex")), label="edit vendor"),
+                }
+                decision["edited_action"] = {"name": "create_purchase_order", "args": args}
+            envelope = {"decision": decision, "fingerprint": item.value.get("fingerprint", "")}
+            if data.draw(st.booleans(), label="wrong fingerprint") and data.draw(st.booleans()):
+                envelope["fingerprint"] = "f" * 32
+            reviewer = data.draw(st.sampled_from(REVIEWERS), label="reviewer")
+            if reviewer:
+                envelope["reviewer"] = reviewer
+            scope = data.draw(st.sampled_from(("once", "thread", "pattern", "bad pattern")), label="scope")
+            if scope == "thread":
+                envelope["scope"] = {"kind": "thread"}
+            elif scope == "pattern":
+                envelope["scope"] = {"kind": "pattern", "pattern": item.value["governance"]["suggested_pattern"]}
+            elif scope == "bad pattern":
+                envelope["scope"] = {"kind": "pattern", "pattern": {"qty": {"max": 1}}}
+            note(f"{thread}: {envelope}")
+            try:
+                graph.invoke(Command(resume={item.id: envelope}), config)
+            except Exception as error:  # a schema refusal (an edit the tool's schema refuses): nothing saved
+                assert "validation" in type(error).__name__.lower() or "Validation" in str(error), error
+                assert graph.get_state(config).interrupts[0].id == item.id
+        check_governance(graph, policy, store)
+    event(f"orders ran: {len(store.purchase_orders())}")
