@@ -106,6 +106,20 @@ def build_agent_graph(model: BaseChatModel, tools: Sequence[BaseTool], checkpoin
 Policy = Mapping[str, Sequence[str] | str]
 
 
+def decision_update(call: dict[str, Any], decision: dict[str, Any], reviews: list) -> dict[str, list]:
+    """The state update a checked decision makes: what may run, or what the model reads instead."""
+    update: dict[str, list] = {"reviews": reviews}
+    if decision["type"] == "approve":
+        update["approved_calls"] = [bound_call(call)]
+    elif decision["type"] == "edit":
+        update["approved_calls"] = [bound_call(call, decision["edited_action"]["args"])]
+    elif decision["type"] == "reject":
+        update["messages"] = [rejection_message(call, decision.get("message", ""))]
+    else:
+        update["messages"] = [ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"])]
+    return update
+
+
 def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
     """Asks about ONE proposed call and returns its state update; shared by both review graphs.
 
@@ -135,16 +149,7 @@ def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
         allowed = tuple(rule)
         answer = interrupt(review_request(call, tool, allowed), response_schema=decision_schema(tool, allowed))
         decision = check_decision(as_dict(answer), call, tool, allowed)
-        update: dict[str, list] = {"reviews": [review_record(call, decision)]}
-        if decision["type"] == "approve":
-            update["approved_calls"] = [bound_call(call)]
-        elif decision["type"] == "edit":
-            update["approved_calls"] = [bound_call(call, decision["edited_action"]["args"])]
-        elif decision["type"] == "reject":
-            update["messages"] = [rejection_message(call, decision.get("message", ""))]
-        else:
-            update["messages"] = [ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"])]
-        return update
+        return decision_update(call, decision, [review_record(call, decision)])
 
     return review_call
 
@@ -666,16 +671,7 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
                     actor=reviewer,
                     identity=identity,
                 )
-            update: dict[str, list] = {"reviews": reviews}
-            if decision["type"] == "approve":
-                update["approved_calls"] = [bound_call(call)]
-            elif decision["type"] == "edit":
-                update["approved_calls"] = [bound_call(call, decision["edited_action"]["args"])]
-            elif decision["type"] == "reject":
-                update["messages"] = [rejection_message(call, decision.get("message", ""))]
-            else:
-                update["messages"] = [ToolMessage(decision["message"], tool_call_id=call["id"], name=call["name"])]
-            return update
+            return decision_update(call, decision, reviews)
 
     return review_call
 
