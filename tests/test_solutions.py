@@ -1,10 +1,12 @@
 """Every exercise's solution really solves it.
 
 nbval runs the notebooks as committed, where each exercise is still a stub and its
-self-check fails on purpose (the cell is tagged `raises-exception`). Here each
-notebook runs again with its `# %load solutions/NN-slug.py` cell replaced by that
-file's code, and every self-check must then pass. Generic: it picks up any
-notebooks/solutions/NN-slug.py and the notebook of the same name.
+self-check says "Not solved yet" (`hitl_widgets.lessons.self_check`). Here each
+notebook runs again with its solution cell switched on (`# %run -i solutions/NN-slug.py`
+uncommented, exactly what a stuck learner does), and every self-check must then
+print `Self-check passed ✓`. Generic: it picks up any notebooks/solutions/NN-slug.py
+and the notebook of the same name. (Notebooks not yet moved to `%run -i` use a
+`# %load` cell, replaced by the file's code, and a `raises-exception` self-check.)
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from hitl_widgets.models import MODEL_VARIABLES
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
 SOLUTION_NAME = re.compile(r"^\d{2}-[a-z0-9-]+\.py$")
-LOAD_LINE = re.compile(r"^#\s*%load\s+(solutions/\S+)\s*$")
+LOAD_LINE = re.compile(r"^#\s*%(load|run -i)\s+(solutions/\S+)\s*$")
 PASSED = "Self-check passed"
+SELF_CHECK_CALL = "self_check("
 CELL_TIMEOUT = 120  # seconds per cell: a hung cell fails the test instead of hanging the run
 
 
@@ -36,21 +39,33 @@ def numbered_notebooks(first: int) -> list[Path]:
 
 
 def load_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, str]]:
-    """(index, 'solutions/...py') for each code cell that is only a `# %load` line."""
+    """(index, 'solutions/...py') for each code cell that is only a `# %run -i` (or `# %load`) line."""
     found = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
             match = LOAD_LINE.match(cell.source.strip())
             if match:
-                found.append((index, match.group(1)))
+                found.append((index, match.group(2)))
     return found
+
+
+def switch_on(cell: nbformat.NotebookNode, solution: Path) -> None:
+    """What a stuck learner does: uncomment `%run -i` (or paste the file where `%load` would)."""
+    if "%load" in cell.source:
+        cell.source = solution.read_text(encoding="utf-8")
+    else:
+        cell.source = cell.source.strip().lstrip("#").strip()
 
 
 def self_check_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [
         cell
         for cell in notebook.cells
-        if cell.cell_type == "code" and "raises-exception" in cell.metadata.get("tags", []) and PASSED in cell.source
+        if cell.cell_type == "code"
+        and (
+            SELF_CHECK_CALL in cell.source
+            or ("raises-exception" in cell.metadata.get("tags", []) and PASSED in cell.source)
+        )
     ]
 
 
@@ -72,12 +87,10 @@ def test_there_are_solutions() -> None:
 def test_notebook_loads_an_existing_solution(notebook_path: Path) -> None:
     notebook = nbformat.read(notebook_path, as_version=4)
     loads = load_cells(notebook)
-    assert loads, f"{notebook_path.name} has no `# %load solutions/{notebook_path.stem}.py` cell"
+    assert loads, f"{notebook_path.name} has no `# %run -i solutions/{notebook_path.stem}.py` cell"
     for _, relative in loads:
         assert (NOTEBOOKS / relative).is_file(), f"{notebook_path.name} loads {relative}, which does not exist"
-    assert self_check_cells(notebook), (
-        f"{notebook_path.name} has no self-check cell (tagged raises-exception, printing {PASSED!r})"
-    )
+    assert self_check_cells(notebook), f"{notebook_path.name} has no self-check cell (one calling self_check(...))"
 
 
 @pytest.mark.parametrize("solution", solution_files(), ids=lambda p: p.stem)
@@ -87,9 +100,9 @@ def test_solution_passes_self_check(solution: Path) -> None:
     notebook = nbformat.read(notebook_path, as_version=4)
 
     targets = [index for index, relative in load_cells(notebook) if relative == f"solutions/{solution.name}"]
-    assert targets, f"{notebook_path.name} has no `# %load solutions/{solution.name}` cell to replace"
+    assert targets, f"{notebook_path.name} has no `# %run -i solutions/{solution.name}` cell to switch on"
     for index in targets:
-        notebook.cells[index].source = solution.read_text(encoding="utf-8")
+        switch_on(notebook.cells[index], solution)
     checks = self_check_cells(notebook)
     assert checks, f"{notebook_path.name} has no self-check cell printing {PASSED!r}"
 
