@@ -35,6 +35,7 @@ from .policy import Allow, Ask, Context, Deny, ToolCall, matches, suggest_patter
 from .policy import Policy as GovernancePolicy
 from .protocol import (
     DEFAULT_DECISIONS,
+    PROVENANCE_KEYS,
     as_dict,
     call_fingerprint,
     check_decision,
@@ -73,6 +74,7 @@ def review_record(call: dict[str, Any], decision: dict[str, Any]) -> dict[str, A
         "args": call["args"],
         "edited_args": edited,
         "message": decision.get("message", ""),
+        **{key: decision[key] for key in PROVENANCE_KEYS if decision.get(key)},
     }
 
 
