@@ -28,7 +28,7 @@ from .panel import ApprovalPanel
 
 __all__ = ["ApprovalInbox", "BulkResult", "InboxItem"]
 SHOWN_ROWS = 50
-"""Rows the widget draws at once (a filter narrows the rest); `items()` returns them all."""
+"""Rows `str(inbox)` writes out (the widget's list scrolls through them all)."""
 
 
 def _age_text(age: timedelta) -> str:
@@ -65,23 +65,24 @@ class ApprovalInbox(widgets.VBox):
         self._tool = widgets.Dropdown(description="Tool", options=[("all", None)])
         self._older = widgets.BoundedIntText(description="Older than (min)", value=0, min=0, max=10**7)
         self._refresh_button = widgets.Button(description="Refresh", icon="refresh")
+        self._list = widgets.SelectMultiple(options=[], rows=12, layout=widgets.Layout(width="100%"))
+        self._open = widgets.Button(description="Open", icon="folder-open")
         self._approve = widgets.Button(description="Approve selected", button_style="success")
         self._reject = widgets.Button(description="Reject selected", button_style="danger")
-        self._rows = widgets.VBox()
         self._report = widgets.HTML()
         self._detail = widgets.VBox()
-        self._checks: dict[tuple[str, str, str | None], widgets.Checkbox] = {}
         self._shown: list[InboxItem] = []
         for control in (self._tool, self._older):
             control.observe(lambda _: self.refresh(), names="value")
         self._refresh_button.on_click(lambda _: self.refresh())
+        self._open.on_click(lambda _: self.selected() and self.open_thread(self.selected()[0].thread_id))
         self._approve.on_click(lambda _: self.answer_selected({"type": "approve"}))
         self._reject.on_click(lambda _: self.answer_selected({"type": "reject", "message": "Rejected from the inbox."}))
         self.children = [
             widgets.HTML("<b>Approval inbox</b>"),
             widgets.HBox([self._tool, self._older, self._refresh_button]),
-            self._rows,
-            widgets.HBox([self._approve, self._reject]),
+            self._list,
+            widgets.HBox([self._open, self._approve, self._reject]),
             self._report,
             self._detail,
         ]
@@ -128,39 +129,25 @@ class ApprovalInbox(widgets.VBox):
         return {"tool": self._tool.value, "older_than": timedelta(minutes=minutes) if minutes else None}
 
     def refresh(self) -> None:
-        """Read the threads again and redraw the rows (keeping the ticked ones ticked)."""
+        """Read the threads again and redraw the list (one row per waiting call; the ticked ones stay ticked)."""
         everything = self.items()
-        tools = sorted({item.tool for item in everything})
-        options = [("all", None), *((name, name) for name in tools)]
+        options = [("all", None), *((name, name) for name in sorted({item.tool for item in everything}))]
         if list(self._tool.options) != options:
             self._tool.options = options
-        self._shown = select(everything, self.clock(), **self._filters())
+        ticked = {_key(item) for item in self.selected()}
         now = self.clock()
-        checks: dict[tuple[str, str, str | None], widgets.Checkbox] = {}
-        rows = []
-        for item in self._shown[:SHOWN_ROWS]:
-            key = (item.thread_id, item.interrupt_id, item.call_id)
-            check = self._checks.get(key) or widgets.Checkbox(indent=False, layout=widgets.Layout(width="2em"))
-            checks[key] = check
-            button = widgets.Button(description="Open", layout=widgets.Layout(width="5em"))
-            button.on_click(lambda _, thread=item.thread_id: self.open_thread(thread))
-            rows.append(widgets.HBox([check, widgets.HTML(html.escape(_row_text(item, now))), button]))
-        self._checks = checks
-        more = len(self._shown) - SHOWN_ROWS
-        footer = [widgets.HTML(f"… and {more} more: filter by tool or age to see them.")] if more > 0 else []
-        self._rows.children = [*rows, *footer]
+        self._shown = select(everything, now, **self._filters())
+        self._list.value = ()
+        self._list.options = [(_row_text(item, now), index) for index, item in enumerate(self._shown)]
+        self._list.value = tuple(index for index, item in enumerate(self._shown) if _key(item) in ticked)
 
     def selected(self) -> list[InboxItem]:
-        return [
-            item
-            for item in self._shown[:SHOWN_ROWS]
-            if self._checks.get((item.thread_id, item.interrupt_id, item.call_id), widgets.Checkbox()).value
-        ]
+        """The rows ticked in the list."""
+        return [self._shown[index] for index in self._list.value]
 
     def select_all(self) -> None:
         """Tick every row shown (what a reviewer does before Approve selected)."""
-        for check in self._checks.values():
-            check.value = True
+        self._list.value = tuple(range(len(self._shown)))
 
     def answer_selected(self, decision: Mapping[str, Any]) -> list[BulkResult]:
         return self.answer_all(decision, self.selected())
@@ -184,6 +171,10 @@ class ApprovalInbox(widgets.VBox):
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["text/plain"] = str(self)
         return data
+
+
+def _key(item: InboxItem) -> tuple[str, str, str | None]:
+    return (item.thread_id, item.interrupt_id, item.call_id)
 
 
 def _row_text(item: InboxItem, now: datetime) -> str:

@@ -174,11 +174,16 @@ def test_the_widget_answers_the_ticked_rows(tmp_path):
     graph = payment_graph(open_checkpointer(tmp_path / "pay.sqlite"))
     pause_payments(graph, [10, 20])
     inbox = ApprovalInbox(graph, clock=lambda: NOW, reviewer="ops")
-    checks = list(inbox._checks.values())
-    checks[0].value = True
+    inbox._list.value = (1,)  # the second row: pay-10 is the newer one, listed last
     inbox._approve.click()
-    assert [r.item.thread_id for r in inbox.results] == ["pay-20"] and inbox.results[0].sent
-    assert [i.thread_id for i in inbox.items()] == ["pay-10"]
+    assert [r.item.thread_id for r in inbox.results] == ["pay-10"] and inbox.results[0].sent
+    assert [i.thread_id for i in inbox.items()] == ["pay-20"]
+    assert inbox._list.options == ((str(inbox).splitlines()[1].strip(), 0),)
+    inbox.select_all()
+    inbox.refresh()
+    assert [i.thread_id for i in inbox.selected()] == ["pay-20"], "a refresh keeps the ticked rows ticked"
+    inbox._open.click()
+    assert inbox.opened is not None and inbox.opened._session.thread_id == "pay-20"
 
 
 # -- a served graph ---------------------------------------------------------------------------
