@@ -72,8 +72,9 @@ class ApprovalInbox(widgets.VBox):
         self._report = widgets.HTML()
         self._detail = widgets.VBox()
         self._shown: list[InboxItem] = []
+        self._everything: list[InboxItem] = []
         for control in (self._tool, self._older):
-            control.observe(lambda _: self.refresh(), names="value")
+            control.observe(lambda _: self._redraw(), names="value")
         self._refresh_button.on_click(lambda _: self.refresh())
         self._open.on_click(lambda _: self.selected() and self.open_thread(self.selected()[0].thread_id))
         self._approve.on_click(lambda _: self.answer_selected({"type": "approve"}))
@@ -130,13 +131,19 @@ class ApprovalInbox(widgets.VBox):
 
     def refresh(self) -> None:
         """Read the threads again and redraw the list (one row per waiting call; the ticked ones stay ticked)."""
-        everything = self.items()
-        options = [("all", None), *((name, name) for name in sorted({item.tool for item in everything}))]
+        self._everything = self.items()
+        options = [("all", None), *((name, name) for name in sorted({item.tool for item in self._everything}))]
         if list(self._tool.options) != options:
+            chosen = self._tool.value
             self._tool.options = options
+            self._tool.value = chosen if chosen in {value for _, value in options} else None
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """Apply the filters to the threads last read: a filter change reads nothing again."""
         ticked = {_key(item) for item in self.selected()}
         now = self.clock()
-        self._shown = select(everything, now, **self._filters())
+        self._shown = select(self._everything, now, **self._filters())
         self._list.value = ()
         self._list.options = [(_row_text(item, now), index) for index, item in enumerate(self._shown)]
         self._list.value = tuple(index for index, item in enumerate(self._shown) if _key(item) in ticked)

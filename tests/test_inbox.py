@@ -238,3 +238,24 @@ def test_on_postgres_lists_the_paused_threads(postgres_url, tmp_path):
     inbox = ApprovalInbox(graph, clock=lambda: NOW)
     mine = sorted(i.thread_id for i in inbox.items() if i.thread_id.startswith(f"pg-{tag}"))
     assert mine == [f"pg-{tag}-1", f"pg-{tag}-2"]
+
+
+# -- a real LangGraph server ---------------------------------------------------------------------
+def test_a_served_graph_lists_its_interrupted_threads_and_answers_them_over_http():
+    from langgraph_sdk import get_sync_client
+
+    from hitl_widgets.local_server import LocalServer
+
+    with LocalServer() as server:
+        client = get_sync_client(url=server.url)
+        threads = [client.threads.create()["thread_id"] for _ in range(3)]
+        for thread in threads[:2]:
+            client.runs.wait(thread, "inventory_agent", input={"messages": [{"role": "user", "content": ORDER}]})
+        inbox = ApprovalInbox.for_server(server.url, "inventory_agent", reviewer="ops")
+        assert listed(inbox) == {threads[0]: "lookup_inventory", threads[1]: "lookup_inventory"}
+        [result] = inbox.answer_all({"type": "approve"}, inbox.items()[:1])
+        assert result.sent and result.detail == "paused"
+        answered = result.item.thread_id
+        assert listed(inbox)[answered] == "create_purchase_order", "the thread moved on to its next question"
+        [review] = client.threads.get_state(answered)["values"]["reviews"]
+        assert (review["decision"], review["channel"], review["by"]) == ("approve", "inbox", "ops")
