@@ -520,6 +520,7 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
                 "actor": actor,
                 "automatic": automatic,
                 "requester": requester,
+                **{name: decision[name] for name in PROVENANCE_KEYS if decision.get(name)},
                 **extra,
             }
             audit.append(key, "decision", thread_id, **fields)

@@ -324,3 +324,55 @@ def test_on_postgres_a_link_is_single_use_across_two_connections(postgres_url, t
     with pytest.raises(LinkRefused, match="used already"):
         first.follow(token)
     assert [(r["decision"], r["by"]) for r in reviews(first.graph, thread)] == [("approve", "bob")]
+
+
+def test_a_panel_run_with_the_callback_sends_links_at_every_pause(tmp_path):
+    from hitl_widgets.panel import ApprovalPanel
+
+    store = InventoryStore(tmp_path / "store.sqlite")
+    graph = build_review_graph(OfflineChatModel(), make_tools(store), open_checkpointer(tmp_path / "c.sqlite"))
+    links, outbox = ApprovalLinks(graph), Outbox(tmp_path / "outbox.jsonl")
+    callbacks = [links.callback("p1", to=["alice", "bob"], outbox=outbox)]
+    panel = ApprovalPanel(graph, {"configurable": {"thread_id": "p1"}, "callbacks": callbacks})
+    panel.run(REQUEST)
+    assert [(m.to, m.tool) for m in outbox.messages] == [("alice", "lookup_inventory"), ("bob", "lookup_inventory")]
+    panel.decide({"type": "approve"})
+    assert [m.tool for m in outbox.messages][2:] == ["create_purchase_order"] * 2
+    assert [m.links for m in Outbox.read(tmp_path / "outbox.jsonl")] == [m.links for m in outbox.messages]
+    links.follow(token_of(outbox.messages[3].links["reject"]))
+    assert [(r["decision"], r.get("channel"), r.get("by")) for r in reviews(graph, "p1")] == [
+        ("approve", None, None),
+        ("reject", "link", "bob"),
+    ]
+
+
+def test_on_a_governed_graph_the_link_recipient_is_the_reviewer_and_four_eyes_still_holds(tmp_path):
+    from hitl_widgets.policy import Policy, allow, ask, rule
+
+    store = InventoryStore(tmp_path / "store.sqlite")
+    policy = Policy(
+        [rule("lookups", tool="lookup_inventory", then=allow())],
+        default=ask(approvals=2, decisions=("approve", "reject")),
+    )
+    saver = open_checkpointer(tmp_path / "c.sqlite")
+    graph = build_review_graph(OfflineChatModel(), make_tools(store), saver, policy=policy)
+    links, outbox = ApprovalLinks(graph), Outbox()
+    config = {"configurable": {"thread_id": "g1"}, "callbacks": [links.callback("g1", to=["alice"], outbox=outbox)]}
+    graph.invoke({"messages": [HumanMessage(REQUEST)]}, config)
+    links.follow(token_of(outbox.messages[0].links["approve"]))
+    [pending] = graph.get_state({"configurable": {"thread_id": "g1"}}).interrupts
+    assert pending.value["governance"]["approvals"] == ["alice"], "one approval of two: still waiting"
+    [answer] = [r for r in graph.audit.records(thread_id="g1", event="decision") if not r["automatic"]]
+    assert (answer["decision"], answer["actor"], answer["channel"], answer["by"]) == (
+        "approve",
+        "alice",
+        "link",
+        "alice",
+    )
+    assert graph.audit.verify() == []
+    [again] = links.notify("g1", to=["bob"], outbox=outbox)  # the second approver gets links for the new interrupt
+    links.follow(token_of(again.links["approve"]))
+    assert [(r["decision"], r["actor"], r["channel"]) for r in reviews(graph, "g1")[1:]] == [
+        ("approve", "alice", "link"),
+        ("approve", "bob", "link"),
+    ]
