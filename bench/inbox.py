@@ -1,9 +1,9 @@
 """Figure 6: the approval inbox over 1,000 paused threads on a SQLite file.
 
 Floor for listing: a plain `checkpointer.list(config, limit=1)` loop over the thread ids,
-the least a program must read to see each thread's latest checkpoint. The inbox does that
-work (through `get_tuple`) and reads which interrupts still wait; `graph.get_state` per
-thread, the obvious way, is shown for comparison. Floor for opening one thread: an
+the least a program must read, through the checkpointer's API, to see each thread's latest
+checkpoint. On SQLite the inbox reads every thread's pending writes in one query instead;
+`graph.get_state` per thread, the obvious way, is shown for comparison. Floor for opening one thread: an
 `ApprovalPanel` made for it directly, without the inbox.
 """
 

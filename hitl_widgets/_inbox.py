@@ -1,11 +1,12 @@
 """The inbox's logic, no widgets: find every paused thread, filter, answer several at once.
 
-A checkpointer has no "threads waiting for a human" query, so the inbox reads each
-thread's latest checkpoint once (`get_tuple`) and asks LangGraph's own reader of pending
-writes which interrupts still wait (`read_task_statuses`: answered ones, finished tasks and
-tasks that failed after their answer are not waiting). It never builds a full
-`StateSnapshot` (`graph.get_state`), which costs several times more per thread.
-A served graph is asked directly: `threads.search(status="interrupted")`.
+A checkpointer has no "threads waiting for a human" query. The inbox reads each thread's
+latest checkpoint (`get_tuple`) and asks LangGraph's own reader of pending writes which
+interrupts still wait (`read_task_statuses`: answered ones, finished tasks and tasks that
+failed after their answer are not waiting). On SQLite it reads every thread's latest
+pending writes in one query instead, and a checkpoint only when a request needs the
+thread's messages. It never builds a full `StateSnapshot` (`graph.get_state`), which costs
+more per thread. A served graph is asked directly: `threads.search(status="interrupted")`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from langgraph.pregel._task_status import read_task_statuses  # LangGraph's one reader of pending writes
 from langgraph.types import Interrupt
 
-from ._kinds import read_request
+from ._kinds import read_request, request_kind
 from ._panel_text import short_args
 from ._remote import to_messages
 from ._review_requests import KIT, proposed_tool_calls
@@ -148,28 +149,76 @@ class _NoLock:
         return None
 
 
+def _still_waiting(pending_writes: Sequence[Any]) -> list[Interrupt]:
+    return [
+        item
+        for status in read_task_statuses(pending_writes).values()
+        if status.error is None  # failed after its answer: it waits for Retry, not for a decision
+        for item in status.pending_interrupts
+    ]
+
+
 def waiting_in(saver: Any, thread_id: str) -> tuple[list[Interrupt], Any, datetime] | None:
     """The interrupts still waiting on a thread's latest checkpoint, its values and its time."""
     saved = saver.get_tuple({"configurable": {"thread_id": thread_id}})
     if saved is None or not saved.pending_writes:
         return None
-    waiting = [
-        item
-        for status in read_task_statuses(saved.pending_writes).values()
-        if status.error is None  # failed after its answer: it waits for Retry, not for a decision
-        for item in status.pending_interrupts
-    ]
+    waiting = _still_waiting(saved.pending_writes)
     if not waiting:
         return None
     when = _parse_time(saved.checkpoint.get("ts")) or datetime.now(UTC)
     return waiting, saved.checkpoint.get("channel_values") or {}, when
 
 
-def checkpointer_items(saver: Any) -> Iterator[InboxItem]:
+LATEST_WRITES = (
+    "SELECT w.thread_id, c.checkpoint_id, w.task_id, w.channel, w.type, w.value, '', w.idx FROM "
+    "(SELECT thread_id, MAX(checkpoint_id) AS checkpoint_id FROM checkpoints WHERE checkpoint_ns = '' "
+    "GROUP BY thread_id) c JOIN writes w ON w.thread_id = c.thread_id AND w.checkpoint_ns = '' "
+    "AND w.checkpoint_id = c.checkpoint_id"
+)
+"""The pending writes of every thread's latest checkpoint (the one `get_tuple` reads), in one query."""
+
+
+def sqlite_items(saver: Any) -> Iterator[InboxItem]:
+    """SQLite, fast: one query for every thread's pending writes; a checkpoint is read only when needed.
+
+    A kit review request carries its call, so the thread's messages are not needed; any other
+    kind of request (whose call ids may live in the messages) goes through `get_tuple`.
+    """
+    from langgraph.checkpoint.base.id import UUID as CheckpointId
+    from langgraph.checkpoint.sqlite.utils import load_pending_writes
+
+    with getattr(saver, "lock", _NoLock()):
+        rows = saver.conn.execute(LATEST_WRITES).fetchall()
+    by_thread: dict[str, list[tuple]] = {}
+    latest: dict[str, str] = {}
+    for thread_id, checkpoint_id, *write in rows:
+        by_thread.setdefault(thread_id, []).append(tuple(write))
+        latest[thread_id] = checkpoint_id
+    for thread_id in sorted(by_thread):
+        waiting = _still_waiting(load_pending_writes(by_thread[thread_id], saver.serde))
+        if not waiting:
+            continue
+        if all(request_kind(item.value, item.id) == KIT for item in waiting):
+            ticks = CheckpointId(latest[thread_id]).time  # a uuid6: 100 ns since 1582-10-15
+            when = datetime(1582, 10, 15, tzinfo=UTC) + timedelta(microseconds=ticks // 10)
+            yield from items_of(thread_id, waiting, {}, when)
+        elif (found := waiting_in(saver, thread_id)) is not None:
+            yield from items_of(thread_id, *found)
+
+
+def each_thread_items(saver: Any) -> Iterator[InboxItem]:
+    """Any checkpointer: each thread's latest checkpoint through `get_tuple`."""
     for thread_id in thread_ids(saver):
         found = waiting_in(saver, thread_id)
         if found is not None:
             yield from items_of(thread_id, *found)
+
+
+def checkpointer_items(saver: Any) -> Iterator[InboxItem]:
+    if isinstance(getattr(saver, "conn", None), sqlite3.Connection):
+        return sqlite_items(saver)
+    return each_thread_items(saver)
 
 
 # -- a served graph ------------------------------------------------------------------------

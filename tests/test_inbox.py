@@ -12,6 +12,7 @@ from langgraph.graph import START, StateGraph
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
+from hitl_widgets._inbox import each_thread_items, sqlite_items
 from hitl_widgets._session import Session
 from hitl_widgets.graphs import build_review_graph, review_record
 from hitl_widgets.inbox import ApprovalInbox
@@ -69,6 +70,22 @@ def test_lists_exactly_the_paused_threads_as_langgraph_sees_them(sqlite_graph):
         pending = sqlite_graph.get_state(config(item.thread_id)).interrupts
         assert [p.id for p in pending] == [item.interrupt_id], "the same interrupt LangGraph says is pending"
     assert str(inbox).startswith("Approval inbox · 5 waiting")
+
+
+def test_the_sqlite_fast_path_reads_what_get_tuple_reads(sqlite_graph, tmp_path):
+    scenario_threads(sqlite_graph)
+    graph = payment_graph(sqlite_graph.checkpointer)  # kit requests with deadlines, on the same file
+    pause_payments(graph, [5, 50])
+    saver = sqlite_graph.checkpointer
+    fast, slow = list(sqlite_items(saver)), list(each_thread_items(saver))
+    assert len(fast) == 7
+
+    def key(item):
+        return (item.thread_id, item.interrupt_id, item.tool, item.expires_at)
+
+    assert sorted(map(key, fast)) == sorted(map(key, slow))
+    for quick, full in zip(sorted(fast, key=key), sorted(slow, key=key), strict=True):
+        assert abs(quick.paused_at - full.paused_at) < timedelta(seconds=1)
 
 
 def test_filters_by_tool(sqlite_graph):
