@@ -30,10 +30,6 @@ from .errors import DecisionError, SessionError
 Clock = Callable[[], datetime]
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class InboxItem:
     """One decision a thread waits for: what is asked, since when, until when, of whom."""

@@ -22,7 +22,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ._inbox import BulkResult, InboxItem, answer_each, checkpointer_items, select, server_items, utc_now
+from ._inbox import BulkResult, InboxItem, answer_each, checkpointer_items, select, server_items
+from .audit import utc_now
 from .errors import SessionError
 from .panel import ApprovalPanel
 

@@ -24,7 +24,7 @@ import html
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from langgraph.callbacks import GraphCallbackHandler, GraphInterruptEvent
 
 from ._link_tokens import IssuedToken, LinkTokens
 from ._session import Outcome, Session
+from .audit import utc_now
 from .errors import REVIEW_KIND, DecisionError, LinkRefused, SessionError
 from .protocol import call_fingerprint
 
@@ -39,10 +40,6 @@ Clock = Callable[[], datetime]
 LINK_DECISIONS = ("approve", "reject")
 """The decisions a link can carry; an edit or an answer needs the panel."""
 LINK_PATH = "/links/"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
