@@ -12,7 +12,7 @@ more per thread. A served graph is asked directly: `threads.search(status="inter
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,8 +26,6 @@ from ._remote import to_messages
 from ._review_requests import KIT, proposed_tool_calls
 from ._session import Outcome, Session
 from .errors import DecisionError, SessionError
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
