@@ -32,7 +32,7 @@ _start_new_kernel = nbval.kernel.start_new_kernel
 nbval.kernel.start_new_kernel = _start_kernel_as_jupyterlab_does
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
-NEEDS_POSTGRES = "09-production"
+NEEDS_POSTGRES = "12-production"
 """The lesson that runs on a real PostgreSQL server (its nbval cells and its solution test)."""
 
 
