@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -217,14 +217,13 @@ def claim(log: AuditLog, thread_id: str, interrupt_id: str, worker: str, now: da
     return row.get("token") == token
 
 
-def paused_thread_ids(checkpointer: Any) -> Iterator[str]:
-    """Every thread id the checkpointer holds, each once."""
-    seen: set[str] = set()
+def thread_ids(checkpointer: Any) -> list[str]:
+    """Every thread id the checkpointer holds, each once, read in full before anything else runs
+    (a SqliteSaver holds its lock while `list` yields: reading a state meanwhile would deadlock)."""
+    found: dict[str, None] = {}
     for item in checkpointer.list(None):
-        thread_id = str((item.config.get("configurable") or {}).get("thread_id"))
-        if thread_id not in seen:
-            seen.add(thread_id)
-            yield thread_id
+        found.setdefault(str((item.config.get("configurable") or {}).get("thread_id")), None)
+    return list(found)
 
 
 @dataclass(frozen=True)
@@ -246,7 +245,7 @@ def sweep(graph: Any, *, worker: str | None = None, clock: Clock | None = None) 
     by = worker or f"sweeper pid {os.getpid()}"
     log = expiry_log(graph)
     swept = []
-    for thread_id in paused_thread_ids(graph.checkpointer):
+    for thread_id in thread_ids(graph.checkpointer):
         config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
         now = clock()
         answers = {}
