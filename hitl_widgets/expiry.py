@@ -176,6 +176,15 @@ def countdown_text(deadline: Deadline, now: datetime) -> str:
     return f"expires in {shown}, then: {default_text(deadline.on_expiry)}"
 
 
+def countdown_line(request: Any, now: datetime) -> str | None:
+    """The card's line for a request with a deadline (None without one): whom it waits for, how long."""
+    deadline = Deadline.of(request)
+    if deadline is None:
+        return None
+    escalated = request.get("escalated_to")
+    return (f"escalated to {escalated} · " if escalated else "") + countdown_text(deadline, now)
+
+
 def is_overdue(request: Any, now: datetime) -> bool:
     deadline = Deadline.of(request)
     return deadline is not None and now >= deadline.expires_at
