@@ -500,14 +500,17 @@ class Card:
                 view.container = self.box
         self.deadline = Deadline.of(request.value) if request.answered is None else None
         self.countdown_text: str | None = None
-        self.countdown = widgets.HTML(layout=looks.plain, style=looks.html)
-        if self.deadline is not None:
+        self.countdown: widgets.HTML | None = None
+        if self.deadline is not None:  # in the box, so closing the card closes it
+            self.countdown = widgets.HTML(layout=looks.plain, style=looks.html)
             self.countdown.add_class("hitl-countdown")
             self.box.children = (self.box.children[0], self.countdown, *self.box.children[1:])
 
     def show_time(self, now: datetime) -> None:
         """Update the countdown (a card without a deadline has none)."""
-        line = countdown_line(self.request.value, now) if self.deadline is not None else None
+        if self.countdown is None:
+            return
+        line = countdown_line(self.request.value, now)
         if line != self.countdown_text:
             self.countdown_text = line
             self.countdown.value = f"<div>⏳ {html.escape(line)}</div>" if line else ""
