@@ -185,3 +185,21 @@ def test_the_sweeper_never_sends_an_approval():
     request = {"allowed_decisions": ["approve"], "kind": "hitl_widgets/review"}
     assert sweeper_answer(request, "cron") is None
     assert sweeper_answer({**request, "allowed_decisions": ["approve", "reject"]}, "cron")["type"] == "reject"
+
+
+def test_the_sweeper_answers_a_governed_request_in_its_envelope(tools, store, clock, config):
+    policy = Policy([rule("orders", tool="create_purchase_order", then=Ask())])
+    graph = graph_with(tools, clock, policy=policy, rule=Escalate(60, to="on-call"))
+    out = graph.invoke({"messages": [HumanMessage(ORDER_REQUEST)]}, config, version="v2")
+    lookup = out.interrupts[0].value
+    graph.invoke(Command(resume={"decision": APPROVE, "fingerprint": lookup["fingerprint"]}), config, version="v2")
+    clock.advance(60)
+    assert [item.thread_id for item in sweep(graph)] == [config["configurable"]["thread_id"]]
+    (escalated,) = graph.get_state(config).interrupts
+    assert escalated.value["escalated_to"] == "on-call" and "governance" in escalated.value
+    clock.advance(60)
+    sweep(graph)
+    assert not graph.get_state(config).interrupts and store.purchase_orders() == []
+    records = graph.audit.records(thread_id=config["configurable"]["thread_id"])
+    automatic = [(r["decision"], r["channel"]) for r in records if r["event"] == "decision" and r.get("automatic")]
+    assert automatic[-2:] == [("escalate", "sweeper"), ("reject", "sweeper")]
