@@ -237,7 +237,7 @@ def thread_ids(checkpointer: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class Swept:
-    """One thread a sweep resumed: which interrupts, and the thread's status after."""
+    """One thread a sweep resumed, and the interrupts it answered there."""
 
     thread_id: str
     interrupt_ids: tuple[str, ...]
