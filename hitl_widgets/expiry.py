@@ -241,6 +241,8 @@ class Swept:
 
     thread_id: str
     interrupt_ids: tuple[str, ...]
+    error: str | None = None
+    """Why the resume failed (the claim stays: that thread needs a look, not a second resume)."""
 
 
 def sweep(graph: Any, *, worker: str | None = None, clock: Clock | None = None) -> list[Swept]:
@@ -249,6 +251,8 @@ def sweep(graph: Any, *, worker: str | None = None, clock: Clock | None = None) 
     Safe to run again, and from several processes at once: each overdue interrupt is claimed
     in the checkpointer's database before it is resumed, and only the first claim wins. A run
     in production is a worker or a cron job calling this; a notebook calls it on a timer.
+    A resume that fails is reported in its `Swept.error` and never retried by a later sweep
+    (at most once, never twice): look at that thread, then answer it by hand.
     """
     clock = clock or graph.expiry.clock
     by = worker or f"sweeper pid {os.getpid()}"
@@ -267,6 +271,10 @@ def sweep(graph: Any, *, worker: str | None = None, clock: Clock | None = None) 
                 answers[item.id] = answer
         if answers:
             strict = {"configurable": {**config["configurable"], STRICT_RESUME: True}}
-            graph.invoke(Command(resume=answers), strict)
-            swept.append(Swept(thread_id, tuple(answers)))
+            try:
+                graph.invoke(Command(resume=answers), strict)
+            except Exception as error:  # one broken thread must not stop the sweep of the others
+                swept.append(Swept(thread_id, tuple(answers), f"{type(error).__name__}: {error}"))
+            else:
+                swept.append(Swept(thread_id, tuple(answers)))
     return swept

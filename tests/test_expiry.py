@@ -203,3 +203,22 @@ def test_the_sweeper_answers_a_governed_request_in_its_envelope(tools, store, cl
     records = graph.audit.records(thread_id=config["configurable"]["thread_id"])
     automatic = [(r["decision"], r["channel"]) for r in records if r["event"] == "decision" and r.get("automatic")]
     assert automatic[-2:] == [("escalate", "sweeper"), ("reject", "sweeper")]
+
+
+def test_a_thread_whose_resume_fails_is_reported_and_the_sweep_goes_on(tools, clock):
+    graph = graph_with(tools, clock)
+    for thread_id in ("broken", "fine"):
+        at_order(graph, {"configurable": {"thread_id": thread_id}})
+    clock.advance(FIVE_MINUTES)
+    real_invoke = graph.invoke
+
+    def invoke(command, config, **kwargs):
+        if config["configurable"]["thread_id"] == "broken":
+            raise RuntimeError("the database went away")
+        return real_invoke(command, config, **kwargs)
+
+    graph.invoke = invoke
+    swept = {item.thread_id: item.error for item in sweep(graph)}
+    assert swept == {"broken": "RuntimeError: the database went away", "fine": None}
+    graph.invoke = real_invoke
+    assert sweep(graph) == [], "a claimed thread is never resumed a second time"
