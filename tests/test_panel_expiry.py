@@ -51,6 +51,7 @@ def test_the_card_resolves_to_its_default_when_the_deadline_passes(store, clock)
     assert "create_purchase_order" not in text.split("Decision log")[0].split("⌛")[0], "the card is gone"
     expired = "⌛ Card [2] create_purchase_order: expired at 10:05:00 UTC: reject (no decision before the deadline)"
     assert expired in text
+    assert "message: no decision before the deadline · via sweeper (panel timer)" in text, "the log says how"
     assert store.purchase_orders() == []
     assert reviews(graph)[-1]["automatic"] is True and reviews(graph)[-1]["channel"] == "sweeper"
     panel.tick()
