@@ -692,21 +692,26 @@ def _governed_reviewer(
                 and deadline_rule is not None
                 and guard.is_late(f"{base}:answer{attempt}", thread_id, deadline)
             ):
+                # As every governed refusal, the late answer is in the audit trail only; the default
+                # it gave way to is a decision, in the trail and in `reviews` alike.
                 expired = expired_records(call, envelope["decision"], deadline, deadline_rule, rule_name)
                 for number, review in enumerate(expired):
+                    automatic = review.get("automatic", False)
+                    actor = review["by"] if automatic else (auth_user or envelope.get("reviewer"))
                     audit.append(
                         f"{base}:answer{attempt}:expired{number}",
-                        "refusal" if review["decision"] == "late" else "decision",
+                        "decision" if automatic else "refusal",
                         thread_id,
                         call={"tool": call["name"], "args": call["args"], "id": call["id"]},
                         fingerprint=fp,
-                        actor=review.get("by") or envelope.get("reviewer"),
-                        automatic=review.get("automatic", False),
+                        actor=actor,
+                        automatic=automatic,
                         decision=review["decision"],
                         reason=review.get("reason") or review["message"],
                         channel=review.get("channel"),
                     )
-                reviews.extend(expired)
+                    if automatic:
+                        reviews.append({**review, "fingerprint": fp, "actor": actor})
                 if isinstance(deadline_rule, Escalate):
                     deadline_rule, level, refused = deadline_rule.next_rule(), level + 1, None
                     continue

@@ -8,6 +8,7 @@ from langchain_core.messages import HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+from hitl_widgets.audit import check_against_history
 from hitl_widgets.expiry import (
     NO_DECISION,
     Deadline,
@@ -170,7 +171,7 @@ def test_the_governed_graph_refuses_a_late_decision_and_audits_it(tools, store, 
     records = graph.audit.records(thread_id=config["configurable"]["thread_id"])
     events = [(r["event"], r.get("decision")) for r in records]
     assert ("refusal", "late") in events and ("decision", "reject") in events
-    assert graph.audit.verify() == []
+    assert graph.audit.verify() == [] and check_against_history(graph.audit, graph, config) == []
 
 
 def test_decisions_may_carry_channel_and_by_which_are_copied_not_acted_on(tools_by_name):
@@ -203,6 +204,7 @@ def test_the_sweeper_answers_a_governed_request_in_its_envelope(tools, store, cl
     records = graph.audit.records(thread_id=config["configurable"]["thread_id"])
     automatic = [(r["decision"], r["channel"]) for r in records if r["event"] == "decision" and r.get("automatic")]
     assert automatic[-2:] == [("escalate", "sweeper"), ("reject", "sweeper")]
+    assert check_against_history(graph.audit, graph, config) == []
 
 
 def test_a_thread_whose_resume_fails_is_reported_and_the_sweep_goes_on(tools, clock):
