@@ -1,8 +1,11 @@
-def decide_all(interrupts):
-    answers = {}
-    for pending in interrupts:
-        if pending.value["tool_call"]["args"]["item"] == "sprocket-z":
-            answers[pending.id] = {"type": "approve"}
-        else:
-            answers[pending.id] = {"type": "reject", "message": "Enough stock for now."}
-    return answers
+DECISIONS = ("approve", "edit", "reject")
+
+
+def check_policy(policy: dict, tools) -> None:
+    names = {tool.name for tool in tools}
+    for name, rule in policy.items():
+        if name not in names:
+            raise ValueError(f"The policy names {name!r}, which is not a tool here; the tools are {sorted(names)}.")
+        unknown = [decision for decision in rule if decision not in DECISIONS] if rule != AUTO_APPROVE else []
+        if unknown:
+            raise ValueError(f"The rule for {name!r} lists {unknown}; a decision is one of {list(DECISIONS)}.")
