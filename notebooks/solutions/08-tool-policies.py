@@ -1,4 +1,4 @@
-DECISIONS = ("approve", "edit", "reject")
+DECISIONS = ("approve", "edit", "reject", "respond")
 
 
 def check_policy(policy: dict, tools) -> None:
