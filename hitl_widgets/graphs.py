@@ -36,6 +36,7 @@ from .expiry import NO_DECISION, Deadline, Escalate, Expiry, Rule
 from .policy import Allow, Ask, Context, Deny, ToolCall, matches, suggest_pattern
 from .policy import Policy as GovernancePolicy
 from .protocol import (
+    DECISION_TYPES,
     DEFAULT_DECISIONS,
     as_dict,
     call_fingerprint,
@@ -185,6 +186,9 @@ def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None, guard: Dead
                 f"Policy for {name!r} is {rule!r}: give a list of decisions such as "
                 f"['approve', 'reject'], or AUTO_APPROVE to run it without asking."
             )
+        unknown = [kind for kind in rule if kind not in DECISION_TYPES] if rule != AUTO_APPROVE else []
+        if unknown:
+            raise ValueError(f"Policy for {name!r} lists {unknown}: a decision is one of {list(DECISION_TYPES)}.")
 
     def review_call(call: dict[str, Any]) -> dict[str, list]:
         tool = by_name.get(call["name"])

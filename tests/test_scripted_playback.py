@@ -22,7 +22,7 @@ from widget_tree import find, walk
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CASES = {  # notebook: (its main panel, its store)
     "07-approval-panel.ipynb": ("panel", "store"),
-    "07-tool-policies-and-parallel-calls.ipynb": ("panel", "store"),
+    "09-parallel-calls.ipynb": ("panel", "store"),
 }
 
 
