@@ -2,11 +2,11 @@
 
 - `build_agent_graph` (notebook 02): agent <-> tools, no human. It will order stock
   nobody approved; that is the point of the lesson.
-- `build_review_graph` (notebooks 03-07): agent -> review -> execute -> agent. The review
+- `build_review_graph` (notebooks 04-09): agent -> review -> execute -> agent. The review
   node asks a human about each proposed call with `interrupt()`; `execute` runs only
   the calls a human approved or edited. It fails closed: the approved calls live in a
   declared state key that starts empty, and every decision passes `check_decision`.
-- `build_parallel_review_graph` (notebook 07): the same review, one task per proposed
+- `build_parallel_review_graph` (notebook 09): the same review, one task per proposed
   call (a `Send` fan-out), so all the calls of a model turn wait together and each is
   answered by its interrupt id.
 """
@@ -259,7 +259,7 @@ def execute_node(tools: Sequence[BaseTool], *, bind: bool = True):
 
     With `bind` (the default) each call must carry the fingerprint its review gave it, and
     runs only if the fingerprint of what is about to run is the same (`binding_problem`).
-    `bind=False` is the naive executor of notebook 12's lab: it runs whatever it is handed.
+    `bind=False` is the naive executor of notebook 16's lab: it runs whatever it is handed.
     """
     by_name = {tool.name: tool for tool in tools}
 
@@ -298,10 +298,10 @@ def build_review_graph(
     expiry: Expiry | None = None,
     **governance: Any,
 ):
-    """Notebooks 03-07: every proposed call waits for a human, unless `policy` says otherwise.
+    """Notebooks 04-09: every proposed call waits for a human, unless `policy` says otherwise.
 
     `policy` is a table (tool name -> allowed decisions, or `AUTO_APPROVE`), or, from
-    notebook 12 on, a `hitl_widgets.policy.Policy`: then the graph is governed (see
+    notebook 16 on, a `hitl_widgets.policy.Policy`: then the graph is governed (see
     `build_governed_review_graph`, which takes `governance`'s keyword arguments).
     """
     if isinstance(policy, GovernancePolicy):
@@ -334,7 +334,7 @@ def _with_expiry(graph: Any, guard: DeadlineGuard | None) -> Any:
     return graph
 
 
-# -- Notebook 07: several reviews pending together ------------------------------------
+# -- Notebook 09: several reviews pending together ------------------------------------
 
 
 class ParallelReviewState(AgentState):
@@ -390,7 +390,7 @@ def build_parallel_review_graph(
     *,
     expiry: Expiry | None = None,
 ):
-    """Notebook 07: one review task per proposed call (a `Send` fan-out), so all the
+    """Notebook 09: one review task per proposed call (a `Send` fan-out), so all the
     calls of one model turn wait together, each answered by its interrupt id:
     `Command(resume={interrupt_id: decision, ...})`. `execute` runs once every task
     has its answer, and only the approved or edited calls, in the model's order.
@@ -407,7 +407,7 @@ def build_parallel_review_graph(
     return _with_expiry(builder.compile(checkpointer=checkpointer), guard)
 
 
-# -- Notebook 12: governance (policy as code, grants, named reviewers, binding, audit) -----------
+# -- Notebook 16: governance (policy as code, grants, named reviewers, binding, audit) -----------
 
 
 class GovernedState(ReviewState):
@@ -863,7 +863,7 @@ def build_governed_review_graph(
     bind: bool = True,
     expiry: Expiry | None = None,
 ):
-    """Notebook 12: `build_review_graph` with a `Policy`. The graph carries its trail as `graph.audit`."""
+    """Notebook 16: `build_review_graph` with a `Policy`. The graph carries its trail as `graph.audit`."""
     if audit is None:
         audit = AuditLog.for_checkpointer(checkpointer, **({"clock": clock} if clock else {}))
     key = signing_key.encode() if isinstance(signing_key, str) else signing_key
