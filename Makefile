@@ -48,7 +48,7 @@ $(INSTALLED): requirements.txt requirements.lock pyproject.toml | $(VENV)/bin/py
 	$(PIP) -r requirements.txt
 	touch $@
 
-# The API server's packages are heavier; `make lab` does without them (notebook 10 needs them).
+# The API server's packages are heavier; `make lab` does without them (notebook 13 needs them).
 $(SERVE_INSTALLED): requirements-serve.txt $(INSTALLED)
 	$(PIP) -r requirements.txt -r requirements-serve.txt
 	touch $@

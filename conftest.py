@@ -22,7 +22,7 @@ def _start_kernel_as_jupyterlab_does(*args, **kwargs):
 
     ipykernel skips its file-descriptor capture when it sees that variable, and its
     sys.stderr then has no fileno(): a subprocess a cell starts with stderr passed on
-    (notebook 11's MCP server) would fail under nbval, and nowhere else.
+    (notebook 15's MCP server) would fail under nbval, and nowhere else.
     """
     kwargs.setdefault("env", {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
     return _start_new_kernel(*args, **kwargs)
@@ -32,7 +32,7 @@ _start_new_kernel = nbval.kernel.start_new_kernel
 nbval.kernel.start_new_kernel = _start_kernel_as_jupyterlab_does
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
-NEEDS_POSTGRES = "09-production"
+NEEDS_POSTGRES = "12-production"
 """The lesson that runs on a real PostgreSQL server (its nbval cells and its solution test)."""
 
 

@@ -16,13 +16,12 @@ from pathlib import Path
 from common import Table, median, say
 from langchain_core.messages import HumanMessage
 
-from hitl_widgets._inbox import thread_ids
 from hitl_widgets.graphs import AUTO_APPROVE, build_review_graph
 from hitl_widgets.inbox import ApprovalInbox
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.offline import OfflineChatModel
 from hitl_widgets.panel import ApprovalPanel
-from hitl_widgets.persistence import open_checkpointer
+from hitl_widgets.persistence import open_checkpointer, thread_ids
 
 ORDER = "Check widget-x in SF-01. If stock is below 10 units, order 100 from 'Acme Supply'."
 LOOKUP = "Check widget-x in SF-01."

@@ -5,7 +5,7 @@
    pytest with the same nbval flags, from a temp dir with `-c /dev/null`. The floor is
    pytest's start plus one kernel's start and shutdown; the total's floor is as many
    trivial notebooks as there are notebooks.
-5. Peak RSS (VmHWM) of the kernel after running notebook 06 with nbclient, against a
+5. Peak RSS (VmHWM) of the kernel after running notebook 07 with nbclient, against a
    kernel that ran the trivial notebook.
 """
 
@@ -20,7 +20,7 @@ import nbformat
 from common import PYTHON, ROOT, Table, median, say, wall
 
 NBVAL_FLAGS = ["-p", "no:cacheprovider", "--nbval", "--nbval-current-env", "-q"]
-PANEL_NOTEBOOK = ROOT / "notebooks" / "06-approval-panel.ipynb"
+PANEL_NOTEBOOK = ROOT / "notebooks" / "07-approval-panel.ipynb"
 MiB = 1024 * 1024
 FLOOR_EVERY = 4
 
@@ -103,10 +103,10 @@ def kernel_peak_rss(nb: nbformat.NotebookNode, cwd: Path) -> float:
 
 def kernel_memory(table: Table) -> None:
     if not PANEL_NOTEBOOK.exists():
-        table.add("5", "kernel peak RSS after notebook 06", "skipped")
+        table.add("5", "kernel peak RSS after notebook 07", "skipped")
         table.notes.append(f"5: {PANEL_NOTEBOOK.name} does not exist yet.")
         return
-    say("5 kernel peak RSS: notebook 06 and a trivial notebook, via nbclient")
+    say("5 kernel peak RSS: notebook 07 and a trivial notebook, via nbclient")
     with tempfile.TemporaryDirectory(prefix="hitl-bench-mem-") as tmp:
         floor = kernel_peak_rss(trivial_notebook(), Path(tmp))
     peak = kernel_peak_rss(nbformat.read(PANEL_NOTEBOOK, as_version=4), PANEL_NOTEBOOK.parent)
@@ -114,5 +114,5 @@ def kernel_memory(table: Table) -> None:
     def mib(b):
         return f"{b / MiB:.0f} MiB"
 
-    row = table.ratio("5", "kernel peak RSS after notebook 06 (vs 1+1 kernel)", peak, floor, None, unit=mib)
+    row = table.ratio("5", "kernel peak RSS after notebook 07 (vs 1+1 kernel)", peak, floor, None, unit=mib)
     row.target, row.met = "<= 200 MiB", peak <= 200 * MiB

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -24,6 +25,7 @@ from ._panel_text import args_html, args_lines, as_json, changes_html, pre, shor
 from ._review_requests import BREAKPOINT, QUESTION, Action, ReviewRequest
 from ._review_view import Change, arg_rows, changes_text, clean_description, shorten, unsent_input
 from .errors import DecisionError
+from .expiry import Deadline, countdown_line
 
 if TYPE_CHECKING:
     from .panel import ApprovalPanel
@@ -496,6 +498,25 @@ class Card:
         for view in self.views:
             if view.box is None:
                 view.container = self.box
+        self.deadline = Deadline.of(request.value) if request.answered is None else None
+        self.countdown_text: str | None = None
+        self.countdown: widgets.HTML | None = None
+        if self.deadline is not None:  # in the box, so closing the card closes it
+            self.countdown = widgets.HTML(layout=looks.plain, style=looks.html)
+            self.countdown.add_class("hitl-countdown")
+            self.box.children = (self.box.children[0], self.countdown, *self.box.children[1:])
+
+    def show_time(self, now: datetime) -> None:
+        """Update the countdown (a card without a deadline has none)."""
+        if self.countdown is None:
+            return
+        line = countdown_line(self.request.value, now)
+        if line != self.countdown_text:
+            self.countdown_text = line
+            self.countdown.value = f"<div>⏳ {html.escape(line)}</div>" if line else ""
+
+    def expired(self, now: datetime) -> bool:
+        return self.deadline is not None and now >= self.deadline.expires_at
 
     def title(self) -> str:
         count = len(self.request.actions)
@@ -570,6 +591,8 @@ class Card:
             lines += view.text(marker, drafts.get(position) if batched else None)
         if self.request.note:
             lines.append(f"    note: {self.request.note}")
+        if self.countdown_text:
+            lines.append(f"    ⏳ {self.countdown_text}")
         if self.error:
             lines.append(f"    ! {self.error}")
         return lines

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from ._remote import to_messages
 from ._review_requests import KIT, proposed_tool_calls
 from ._session import Outcome, Session
 from .errors import DecisionError, SessionError
+from .persistence import thread_ids
 
 
 @dataclass(frozen=True)
@@ -118,31 +120,6 @@ def items_of(thread_id: str, interrupts: Iterable[Any], values: Any, paused_at: 
 
 
 # -- a checkpointer --------------------------------------------------------------------------
-def thread_ids(saver: Any) -> list[str]:
-    """Every thread a checkpointer holds: one SQL query on SQLite and PostgreSQL, else a walk."""
-    conn = getattr(saver, "conn", None)
-    sql = "SELECT DISTINCT thread_id FROM checkpoints WHERE checkpoint_ns = ''"
-    if isinstance(conn, sqlite3.Connection):
-        with getattr(saver, "lock", _NoLock()):
-            return sorted(row[0] for row in conn.execute(sql))
-    if conn is not None and type(conn).__module__.startswith("psycopg"):
-        with saver.lock, conn.cursor() as cur:
-            cur.execute(sql)
-            return sorted((row["thread_id"] if isinstance(row, Mapping) else row[0]) for row in cur.fetchall())
-    storage = getattr(saver, "storage", None)
-    if isinstance(storage, Mapping):  # InMemorySaver
-        return sorted(storage)
-    return sorted({t.config["configurable"]["thread_id"] for t in saver.list(None)})
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-
 def _still_waiting(pending_writes: Sequence[Any]) -> list[Interrupt]:
     return [
         item
@@ -182,7 +159,7 @@ def sqlite_items(saver: Any) -> Iterator[InboxItem]:
     from langgraph.checkpoint.base.id import UUID as CheckpointId
     from langgraph.checkpoint.sqlite.utils import load_pending_writes
 
-    with getattr(saver, "lock", _NoLock()):
+    with getattr(saver, "lock", nullcontext()):
         rows = saver.conn.execute(LATEST_WRITES).fetchall()
     by_thread: dict[str, list[tuple]] = {}
     latest: dict[str, str] = {}

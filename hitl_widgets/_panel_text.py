@@ -121,6 +121,9 @@ def record_line(record: DecisionRecord) -> str:
         line += " (edit sent unchanged)"
     if record.message is not None:
         line += f" message: {message_text(record)}"
+    channel, by = record.decision.get("channel"), record.decision.get("by")
+    if channel:  # a decision that says how it came (a deadline's resolution, a link)
+        line += f" · via {channel}" + (f" ({by})" if by else "")
     return line
 
 

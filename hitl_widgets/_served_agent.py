@@ -4,7 +4,7 @@ The server brings its own checkpointer, so the graph is compiled without one. It
 loaded as a file, so imports are absolute. The store is a SQLite file when `HITL_STORE`
 names one (so a notebook can watch the server's side effects), else in memory.
 
-With `HITL_GOVERNED=1` the agent is governed (notebook 12): the lesson's policy, with
+With `HITL_GOVERNED=1` the agent is governed (notebook 16): the lesson's policy, with
 four-eyes for orders over 1,000 units; the reviewer is the user the server's custom auth
 authenticated (`hitl_widgets/_served_auth.py`), and the audit trail is the SQLite file
 `HITL_AUDIT` (in memory when unset). `HITL_SIGNING_KEY` (environment or `.env`) makes it require signed decisions.

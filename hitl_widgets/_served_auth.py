@@ -7,7 +7,7 @@ Where a reviewer's identity comes from in production: not from a name typed in a
 audit trail then records the authenticated name, and a name in the answer is ignored.
 
 - `HITL_AUTH=required`: every request needs `Authorization: Bearer <token>`; unset, a
-  request without one is the "anonymous" user (so notebook 10 runs without tokens).
+  request without one is the "anonymous" user (so notebook 13 runs without tokens).
 - Tokens: `HITL_AUTH_USERS` (JSON `{token: {"identity": ..., "permissions": [...]}}`),
   else the demo users below. Demo tokens in a file are for a lesson only: in production
   `authenticate` verifies a signed token (OIDC, your SSO) instead.

@@ -327,3 +327,20 @@ def check_against_history(audit: AuditLog, graph: Any, config: Mapping[str, Any]
         if key not in decided:
             problems.append(Problem(None, f"decision {review.get('decision')} on {key[0]} has no audit record"))
     return problems
+
+
+# -- reading a trail ----------------------------------------------------------------------------
+def audit_table(records: Sequence[Mapping[str, Any]]) -> str:
+    """One line per record: seq, event, tool, what was decided or what happened, who, automatic.
+
+    The fields a reviewer scans a trail for, aligned for a notebook or a log; the full
+    record (arguments, fingerprint, hash) stays in the trail.
+    """
+    lines = []
+    for record in records:
+        tool = record["call"]["tool"] if "call" in record else ""
+        what = record.get("decision") or record.get("outcome") or str(record.get("reason", ""))[:60]
+        who = record.get("actor") or ""
+        automatic = record.get("automatic", "-")
+        lines.append(f"{record['seq']:>3} {record['event']:<9} {tool:<22} {what:<8} by {who:<30} automatic={automatic}")
+    return "\n".join(lines)

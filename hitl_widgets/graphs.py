@@ -2,11 +2,11 @@
 
 - `build_agent_graph` (notebook 02): agent <-> tools, no human. It will order stock
   nobody approved; that is the point of the lesson.
-- `build_review_graph` (notebooks 03-07): agent -> review -> execute -> agent. The review
+- `build_review_graph` (notebooks 04-09): agent -> review -> execute -> agent. The review
   node asks a human about each proposed call with `interrupt()`; `execute` runs only
   the calls a human approved or edited. It fails closed: the approved calls live in a
   declared state key that starts empty, and every decision passes `check_decision`.
-- `build_parallel_review_graph` (notebook 07): the same review, one task per proposed
+- `build_parallel_review_graph` (notebook 09): the same review, one task per proposed
   call (a `Send` fan-out), so all the calls of a model turn wait together and each is
   answered by its interrupt id.
 """
@@ -29,13 +29,15 @@ from langgraph.types import Overwrite, Send, interrupt
 from pydantic import BaseModel, ValidationError
 from typing_extensions import TypedDict
 
+from ._deadlines import DeadlineGuard, automatic_channel, escalation_note, late_reason, marks
 from .audit import AuditLog
 from .errors import DecisionError
+from .expiry import NO_DECISION, Deadline, Escalate, Expiry, Rule
 from .policy import Allow, Ask, Context, Deny, ToolCall, matches, suggest_pattern
 from .policy import Policy as GovernancePolicy
 from .protocol import (
+    DECISION_TYPES,
     DEFAULT_DECISIONS,
-    PROVENANCE_KEYS,
     as_dict,
     call_fingerprint,
     check_decision,
@@ -74,7 +76,7 @@ def review_record(call: dict[str, Any], decision: dict[str, Any]) -> dict[str, A
         "args": call["args"],
         "edited_args": edited,
         "message": decision.get("message", ""),
-        **{key: decision[key] for key in PROVENANCE_KEYS if decision.get(key)},
+        **marks(decision),
     }
 
 
@@ -122,7 +124,54 @@ def decision_update(call: dict[str, Any], decision: dict[str, Any], reviews: lis
     return update
 
 
-def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
+def expired_records(call: dict[str, Any], answer: dict[str, Any], deadline: Deadline, rule: Rule, label: str) -> list:
+    """What a request that expired adds to the trail: the late answer refused (unless a sweeper sent
+    it: nobody decided), then the default the deadline applied, as automatic, by the rule."""
+    channel = automatic_channel(answer)
+    records = []
+    if channel != "sweeper":
+        late = review_record(call, answer)
+        records.append({**late, "decision": "late", "late_decision": answer["type"], "message": late_reason(deadline)})
+    default = (
+        {"type": "escalate", "message": escalation_note(rule)}
+        if isinstance(rule, Escalate)
+        else {"type": "reject", "message": rule.message}
+    )
+    reason = f"{NO_DECISION} (expired at {deadline.fields()['expires_at']})"
+    records.append(
+        {**review_record(call, default), "automatic": True, "by": f"deadline rule {label}", "channel": channel}
+        | {"reason": reason}
+    )
+    return records
+
+
+def _escalated(request: dict[str, Any], level: int, first: Rule) -> dict[str, Any]:
+    """An escalated request says whom it now waits for."""
+    return {**request, "escalated_to": first.to} if level and isinstance(first, Escalate) else request
+
+
+def _review_with_deadline(call, tool, allowed, guard: DeadlineGuard, rule: Rule) -> dict[str, list]:
+    """`interrupt()` with a deadline: a decision that reaches the node late never runs, the default does."""
+    thread_id, _ = _run_identity()
+    base = f"{thread_id}:{_task_key()}:{call['id']}"
+    schema = decision_schema(tool, allowed)
+    first, level = rule, 0
+    reviews: list[dict[str, Any]] = []
+    while True:
+        deadline = guard.deadline(f"{base}:{level}", thread_id, rule)
+        request = _escalated({**review_request(call, tool, allowed), **deadline.fields()}, level, first)
+        answer = as_dict(interrupt(request, response_schema=schema))
+        if not guard.is_late(f"{base}:{level}", thread_id, deadline):
+            decision = check_decision(answer, call, tool, allowed)
+            return decision_update(call, decision, [*reviews, review_record(call, decision)])
+        reviews += expired_records(call, answer, deadline, rule, call["name"])
+        if isinstance(rule, Escalate):
+            rule, level = rule.next_rule(), level + 1
+            continue
+        return decision_update(call, {"type": "reject", "message": rule.message}, reviews)
+
+
+def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None, guard: DeadlineGuard | None = None):
     """Asks about ONE proposed call and returns its state update; shared by both review graphs.
 
     `policy` maps a tool name to the decisions a reviewer may make, or to
@@ -137,6 +186,9 @@ def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
                 f"Policy for {name!r} is {rule!r}: give a list of decisions such as "
                 f"['approve', 'reject'], or AUTO_APPROVE to run it without asking."
             )
+        unknown = [kind for kind in rule if kind not in DECISION_TYPES] if rule != AUTO_APPROVE else []
+        if unknown:
+            raise ValueError(f"Policy for {name!r} lists {unknown}: a decision is one of {list(DECISION_TYPES)}.")
 
     def review_call(call: dict[str, Any]) -> dict[str, list]:
         tool = by_name.get(call["name"])
@@ -149,6 +201,9 @@ def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
         if rule == AUTO_APPROVE:
             return {"approved_calls": [bound_call(call)]}
         allowed = tuple(rule)
+        deadline_rule = guard.expiry.rule_for(call["name"]) if guard else None
+        if guard is not None and deadline_rule is not None:
+            return _review_with_deadline(call, tool, allowed, guard, deadline_rule)
         answer = interrupt(review_request(call, tool, allowed), response_schema=decision_schema(tool, allowed))
         decision = check_decision(as_dict(answer), call, tool, allowed)
         return decision_update(call, decision, [review_record(call, decision)])
@@ -156,13 +211,13 @@ def _call_reviewer(tools: Sequence[BaseTool], policy: Policy | None):
     return review_call
 
 
-def review_node(tools: Sequence[BaseTool], policy: Policy | None = None):
+def review_node(tools: Sequence[BaseTool], policy: Policy | None = None, guard: DeadlineGuard | None = None):
     """One `interrupt()` per proposed call, in order; the answers decide what may run.
 
     The node re-runs from the top on every resume, so it has no side effects: the
     answered interrupts return their saved answers and only the next one pauses.
     """
-    review_call = _call_reviewer(tools, policy)
+    review_call = _call_reviewer(tools, policy, guard)
 
     def review(state: ReviewState) -> dict[str, Any]:
         update: dict[str, list] = {"approved_calls": [], "messages": [], "reviews": []}
@@ -204,7 +259,7 @@ def execute_node(tools: Sequence[BaseTool], *, bind: bool = True):
 
     With `bind` (the default) each call must carry the fingerprint its review gave it, and
     runs only if the fingerprint of what is about to run is the same (`binding_problem`).
-    `bind=False` is the naive executor of notebook 12's lab: it runs whatever it is handed.
+    `bind=False` is the naive executor of notebook 16's lab: it runs whatever it is handed.
     """
     by_name = {tool.name: tool for tool in tools}
 
@@ -239,30 +294,47 @@ def build_review_graph(
     tools: Sequence[BaseTool],
     checkpointer: Any,
     policy: Policy | GovernancePolicy | None = None,
+    *,
+    expiry: Expiry | None = None,
     **governance: Any,
 ):
-    """Notebooks 03-07: every proposed call waits for a human, unless `policy` says otherwise.
+    """Notebooks 04-09: every proposed call waits for a human, unless `policy` says otherwise.
 
     `policy` is a table (tool name -> allowed decisions, or `AUTO_APPROVE`), or, from
-    notebook 12 on, a `hitl_widgets.policy.Policy`: then the graph is governed (see
+    notebook 16 on, a `hitl_widgets.policy.Policy`: then the graph is governed (see
     `build_governed_review_graph`, which takes `governance`'s keyword arguments).
     """
     if isinstance(policy, GovernancePolicy):
-        return build_governed_review_graph(model, tools, checkpointer, policy, **governance)
+        return build_governed_review_graph(model, tools, checkpointer, policy, expiry=expiry, **governance)
     if governance:
         raise TypeError(f"{', '.join(governance)}: only a governed graph takes these; pass policy=Policy([...]).")
+    guard = _deadline_guard(expiry, checkpointer)
     builder = StateGraph(ReviewState)
     builder.add_node("agent", _agent_node(model, tools))
-    builder.add_node("review", review_node(tools, policy))
+    builder.add_node("review", review_node(tools, policy, guard))
     builder.add_node("execute", execute_node(tools))
     builder.add_edge(START, "agent")
     builder.add_conditional_edges("agent", _after_agent)
     builder.add_edge("review", "execute")
     builder.add_edge("execute", "agent")
-    return builder.compile(checkpointer=checkpointer)
+    return _with_expiry(builder.compile(checkpointer=checkpointer), guard)
 
 
-# -- Notebook 07: several reviews pending together ------------------------------------
+def _deadline_guard(expiry: Expiry | None, checkpointer: Any, log: AuditLog | None = None) -> DeadlineGuard | None:
+    """The deadlines' moments and the sweepers' claims live in the checkpointer's own database."""
+    if expiry is None:
+        return None
+    return DeadlineGuard(expiry, log or AuditLog.for_checkpointer(checkpointer, clock=expiry.clock))
+
+
+def _with_expiry(graph: Any, guard: DeadlineGuard | None) -> Any:
+    """What `expiry.sweep` and the panel read off a graph with deadlines."""
+    if guard is not None:
+        graph.expiry, graph.expiry_log = guard.expiry, guard.log
+    return graph
+
+
+# -- Notebook 09: several reviews pending together ------------------------------------
 
 
 class ParallelReviewState(AgentState):
@@ -278,14 +350,14 @@ class CallReview(TypedDict):
     call: dict[str, Any]
 
 
-def review_call_node(tools: Sequence[BaseTool], policy: Policy | None = None):
+def review_call_node(tools: Sequence[BaseTool], policy: Policy | None = None, guard: DeadlineGuard | None = None):
     """Reviews ONE proposed call: the task the fan-out starts once per call.
 
     Same rules as `review_node`, but each call is its own task, so their interrupts are
     pending at the same time and each is answered by its interrupt id. A task that got
     its answer is done; answering another one later does not run it again.
     """
-    review_call = _call_reviewer(tools, policy)
+    review_call = _call_reviewer(tools, policy, guard)
 
     def review_one(task: CallReview) -> dict[str, Any]:
         return review_call(task["call"])
@@ -315,24 +387,27 @@ def build_parallel_review_graph(
     tools: Sequence[BaseTool],
     checkpointer: Any,
     policy: Policy | None = None,
+    *,
+    expiry: Expiry | None = None,
 ):
-    """Notebook 07: one review task per proposed call (a `Send` fan-out), so all the
+    """Notebook 09: one review task per proposed call (a `Send` fan-out), so all the
     calls of one model turn wait together, each answered by its interrupt id:
     `Command(resume={interrupt_id: decision, ...})`. `execute` runs once every task
     has its answer, and only the approved or edited calls, in the model's order.
     """
+    guard = _deadline_guard(expiry, checkpointer)
     builder = StateGraph(ParallelReviewState)
     builder.add_node("agent", _agent_node(model, tools))
-    builder.add_node("review_call", review_call_node(tools, policy))
+    builder.add_node("review_call", review_call_node(tools, policy, guard))
     builder.add_node("execute", _execute_in_order(tools))
     builder.add_edge(START, "agent")
     builder.add_conditional_edges("agent", _fan_out, ["review_call", END])
     builder.add_edge("review_call", "execute")
     builder.add_edge("execute", "agent")
-    return builder.compile(checkpointer=checkpointer)
+    return _with_expiry(builder.compile(checkpointer=checkpointer), guard)
 
 
-# -- Notebook 12: governance (policy as code, grants, named reviewers, binding, audit) -----------
+# -- Notebook 16: governance (policy as code, grants, named reviewers, binding, audit) -----------
 
 
 class GovernedState(ReviewState):
@@ -494,7 +569,13 @@ def matching_grant(grants: Sequence[Mapping[str, Any]], thread_id: str, call: Ma
     return None
 
 
-def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audit: AuditLog, signing_key: bytes | None):
+def _governed_reviewer(
+    tools: Sequence[BaseTool],
+    policy: GovernancePolicy,
+    audit: AuditLog,
+    signing_key: bytes | None,
+    guard: DeadlineGuard | None = None,
+):
     by_name = {tool.name: tool for tool in tools}
 
     def review_call(call: dict[str, Any], state: Mapping[str, Any], turn: set[str], made: list[dict]) -> dict:
@@ -520,7 +601,7 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
                 "actor": actor,
                 "automatic": automatic,
                 "requester": requester,
-                **{name: decision[name] for name in PROVENANCE_KEYS if decision.get(name)},
+                **marks(decision),
                 **extra,
             }
             audit.append(key, "decision", thread_id, **fields)
@@ -597,13 +678,49 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
         reviews: list[dict] = []
         refused: str | None = None
         attempt = 0
+        deadline_rule = guard.expiry.rule_for(call["name"], rule_name) if guard else None
+        first_rule, level = deadline_rule, 0
         while True:
             request = governed_request(call, tool, ask, rule_name, approvals, requester, refused)
+            deadline = None
+            if guard is not None and deadline_rule is not None and first_rule is not None:
+                deadline = guard.deadline(f"{base}:deadline{level}", thread_id, deadline_rule)
+                request = _escalated({**request, **deadline.fields()}, level, first_rule)
             envelope = as_dict(interrupt(request, response_schema=envelope_schema(tool, ask.decisions)))
             attempt += 1
             envelope = {**envelope, "decision": as_dict(envelope["decision"])}
             if isinstance(envelope.get("scope"), BaseModel):
                 envelope["scope"] = as_dict(envelope["scope"])
+            if (
+                guard is not None
+                and deadline is not None
+                and deadline_rule is not None
+                and guard.is_late(f"{base}:answer{attempt}", thread_id, deadline)
+            ):
+                # As every governed refusal, the late answer is in the audit trail only; the default
+                # it gave way to is a decision, in the trail and in `reviews` alike.
+                expired = expired_records(call, envelope["decision"], deadline, deadline_rule, rule_name)
+                for number, review in enumerate(expired):
+                    automatic = review.get("automatic", False)
+                    actor = review["by"] if automatic else (auth_user or envelope.get("reviewer"))
+                    audit.append(
+                        f"{base}:answer{attempt}:expired{number}",
+                        "decision" if automatic else "refusal",
+                        thread_id,
+                        call={"tool": call["name"], "args": call["args"], "id": call["id"]},
+                        fingerprint=fp,
+                        actor=actor,
+                        automatic=automatic,
+                        decision=review["decision"],
+                        reason=review.get("reason") or review["message"],
+                        channel=review.get("channel"),
+                    )
+                    if automatic:
+                        reviews.append({**review, "fingerprint": fp, "actor": actor})
+                if isinstance(deadline_rule, Escalate):
+                    deadline_rule, level, refused = deadline_rule.next_rule(), level + 1, None
+                    continue
+                return decision_update(call, {"type": "reject", "message": deadline_rule.message}, reviews)
             # On a resume the node re-runs and replays the earlier answers, but the run's user is
             # whoever sent the latest one: an earlier answer's reviewer is the one recorded then.
             prior = audit.find(f"{base}:answer{attempt}")
@@ -680,7 +797,11 @@ def _governed_reviewer(tools: Sequence[BaseTool], policy: GovernancePolicy, audi
 
 
 def governed_review_node(
-    tools: Sequence[BaseTool], policy: GovernancePolicy, audit: AuditLog, signing_key: bytes | None = None
+    tools: Sequence[BaseTool],
+    policy: GovernancePolicy,
+    audit: AuditLog,
+    signing_key: bytes | None = None,
+    guard: DeadlineGuard | None = None,
 ):
     """The review node, governed: the policy first, then the thread's grants, then humans.
 
@@ -689,7 +810,7 @@ def governed_review_node(
     this same model turn apply only to the calls after the one that made them, so the
     order of the interrupts never depends on when the node re-runs.
     """
-    review_call = _governed_reviewer(tools, policy, audit, signing_key)
+    review_call = _governed_reviewer(tools, policy, audit, signing_key, guard)
 
     def review(state: GovernedState) -> dict[str, Any]:
         update: dict[str, list] = {"approved_calls": [], "messages": [], "reviews": []}
@@ -741,14 +862,16 @@ def build_governed_review_graph(
     signing_key: bytes | str | None = None,
     clock: Any = None,
     bind: bool = True,
+    expiry: Expiry | None = None,
 ):
-    """Notebook 12: `build_review_graph` with a `Policy`. The graph carries its trail as `graph.audit`."""
+    """Notebook 16: `build_review_graph` with a `Policy`. The graph carries its trail as `graph.audit`."""
     if audit is None:
         audit = AuditLog.for_checkpointer(checkpointer, **({"clock": clock} if clock else {}))
     key = signing_key.encode() if isinstance(signing_key, str) else signing_key
+    guard = _deadline_guard(expiry, checkpointer, audit)
     builder = StateGraph(GovernedState)
     builder.add_node("agent", governed_agent_node(model, tools))
-    builder.add_node("review", governed_review_node(tools, policy, audit, key))
+    builder.add_node("review", governed_review_node(tools, policy, audit, key, guard))
     builder.add_node("execute", governed_execute_node(tools, audit, bind=bind))
     builder.add_edge(START, "agent")
     builder.add_conditional_edges("agent", _after_agent)
@@ -756,4 +879,4 @@ def build_governed_review_graph(
     builder.add_edge("execute", "agent")
     graph = builder.compile(checkpointer=checkpointer)
     graph.audit = audit  # type: ignore[attr-defined]
-    return graph
+    return _with_expiry(graph, guard)

@@ -1,4 +1,4 @@
-"""LangGraph's local API server, started and stopped from Python (notebook 10 and the tests).
+"""LangGraph's local API server, started and stopped from Python (notebook 13 and the tests).
 
     with LocalServer() as server:          # `langgraph dev` on a free 127.0.0.1 port
         remote = RemoteGraph("inventory_agent", url=server.url)

@@ -17,6 +17,7 @@ import asyncio
 import html
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import ipywidgets as widgets
@@ -42,6 +43,7 @@ from ._review_view import (
 )
 from ._session import DEFAULT_TIMEOUT_S, DecisionRecord, Outcome, Session, describe_error
 from .errors import DecisionError, SessionError
+from .expiry import Clock, claim, countdown_line, sweeper_answer, system_clock
 from .models import is_online
 
 
@@ -71,6 +73,7 @@ class ApprovalPanel(widgets.VBox):
         reviewer: str | None = None,
         reviewers: Sequence[str] = (),
         signing_key: bytes | str | None = None,
+        clock: Clock | None = None,
         **kwargs: Any,
     ) -> None:
         """`tools`: the graph's tools, if the panel cannot find them in the graph itself.
@@ -84,6 +87,8 @@ class ApprovalPanel(widgets.VBox):
         seconds; the offline model answers at once. `use_async`: drive LangGraph's async
         API (by default, when an `async def` node or an async-only tool such as an MCP
         tool needs it). `timeout`: seconds an async run may take before it is stopped.
+        `clock`: what a card's countdown reads (by default the graph's expiry clock); a card
+        whose deadline passes resolves to its default (`tick()`, every second once shown).
         """
         super().__init__(**kwargs)
         if stream_tokens is None:
@@ -111,6 +116,12 @@ class ApprovalPanel(widgets.VBox):
         self._displayed = False
         self._numbers: dict[str, int] = {}
         self._runs: list[tuple[int, str]] = []
+        expiry = getattr(graph, "expiry", None)
+        self._clock: Clock = clock or (expiry.clock if expiry is not None else system_clock)
+        self._expiry_log = getattr(graph, "expiry_log", None)
+        self._ticking = False
+        self._expired_notes: list[str] = []
+        self._expired = widgets.HTML()
         self.add_class(PANEL_CLASS)
         self._style = widgets.HTML(style_sheet())
         self._aria = widgets.Output(layout=widgets.Layout(height="0px", overflow="hidden"))
@@ -143,6 +154,7 @@ class ApprovalPanel(widgets.VBox):
             self._announcer,
             self._live,
             self._card_box,
+            self._expired,
             self._governance.box,
             self._answer,
             self._errors,
@@ -355,9 +367,59 @@ class ApprovalPanel(widgets.VBox):
             timer.daemon = True
             timer.start()
 
+    # -- deadlines ------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Update every countdown; resolve each card whose deadline passed to its default.
+
+        The graph refuses a late decision on its own; this only spares the reviewer a card that
+        can no longer be answered. The resolution is claimed in the graph's expiry log first, so
+        a sweeper running elsewhere never resumes the same interrupt a second time.
+        """
+        now = self._clock()
+        for card in list(self._cards.values()):
+            card.show_time(now)
+        if self._busy:
+            return
+        for card in [card for card in self._cards.values() if card.expired(now)]:
+            self._resolve_expired(card, now)
+
+    def _resolve_expired(self, card: Card, now: datetime) -> None:
+        value = card.request.value
+        answer = sweeper_answer(value, "panel timer")
+        log, interrupt_id = self._expiry_log, card.request.interrupt_id
+        if answer is None or (log is not None and not claim(log, self._session.thread_id, interrupt_id, "panel", now)):
+            return
+        decision = answer.get("decision", answer) if "governance" in value else answer
+        what = ", ".join(action.name for action in card.request.actions)
+        self._expired_notes.append(f"⌛ Card [{card.number}] {what}: {countdown_line(value, now)}.")
+        self._expired.value = "".join(f"<div>{html.escape(note)}</div>" for note in self._expired_notes[-3:])
+        self._submit(decision, card.request.interrupt_id, card=card)
+
+    def _keep_ticking(self) -> None:
+        """Once shown, tick every second while a card has a deadline (between kernel messages)."""
+        if self._ticking or not self._displayed or not any(c.deadline for c in self._cards.values()):
+            return
+        self._ticking = True
+
+        def tick() -> None:
+            self._ticking = False
+            self.tick()
+            self._keep_ticking()
+
+        try:
+            asyncio.get_running_loop().call_later(1.0, tick)
+        except RuntimeError:
+            timer = threading.Timer(1.0, tick)
+            timer.daemon = True
+            timer.start()
+
     def _render(self, outcome: Outcome) -> None:
         self._outcome = outcome
         self._sync_cards(outcome.requests)
+        now = self._clock()
+        for card in self._cards.values():
+            card.show_time(now)
+        self._keep_ticking()
         self._governance.show(outcome.requests)
         self._set_status(self._describe(outcome))
         if outcome.status == "done":
@@ -481,6 +543,7 @@ class ApprovalPanel(widgets.VBox):
         for card in self._cards.values():
             lines += card.text(self._session.drafts(card.request.interrupt_id))
             lines += governance_lines(card.request)
+        lines += self._expired_notes
         if self._outcome.answer:
             lines.append("Answer:")
             lines += [f"    {line}" for line in self._outcome.answer.splitlines()]
@@ -504,6 +567,7 @@ class ApprovalPanel(widgets.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         """The widget for Jupyter; the panel as text for anything that shows text (and for nbval)."""
         self._displayed = True  # a front end shows it: a human may click, so new cards arm after a delay
+        self._keep_ticking()
         data = super()._repr_mimebundle_(**kwargs) or {}
         data["text/plain"] = str(self)
         return data

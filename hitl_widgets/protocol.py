@@ -125,31 +125,25 @@ def signature_is_valid(envelope: Mapping[str, Any], key: bytes | str) -> bool:
     return hmac.compare_digest(sign_envelope(envelope, key)["signature"], given)
 
 
-class Provenance(BaseModel):
-    """Where a decision came from: optional, copied into the review record, never acted on.
-
-    `channel` names the way it arrived ("panel", "link", "inbox", "sweeper", ...) and `by`
-    who sent it. Both are claims the sender makes; the graph records them as given.
-    """
+class _Marked(BaseModel):
+    """Every decision may say which `channel` it came through and `by` whom: copied into the
+    review record, never acted on (who may decide is governance's business, not the sender's)."""
 
     model_config = ConfigDict(extra="forbid")
     channel: str | None = None
     by: str | None = None
 
 
-PROVENANCE_KEYS = ("channel", "by")
-
-
-class ApproveDecision(Provenance):
+class ApproveDecision(_Marked):
     type: Literal["approve"]
 
 
-class RejectDecision(Provenance):
+class RejectDecision(_Marked):
     type: Literal["reject"]
     message: str = ""
 
 
-class RespondDecision(Provenance):
+class RespondDecision(_Marked):
     type: Literal["respond"]
     message: str = Field(min_length=1)
 
@@ -179,7 +173,7 @@ def _build_decision_model(tool: BaseTool, allowed: tuple[str, ...]) -> Any:
     name: Any = Literal[tool.name]  # a type built at run time: the tool's own name, nothing else
     edit_type: Any = Literal["edit"]
     edited = create_model("EditedAction", name=(name, ...), args=(args, ...))
-    edit = create_model("EditDecision", __base__=Provenance, type=(edit_type, ...), edited_action=(edited, ...))
+    edit = create_model("EditDecision", __base__=_Marked, type=(edit_type, ...), edited_action=(edited, ...))
     by_type = {"approve": ApproveDecision, "reject": RejectDecision, "respond": RespondDecision, "edit": edit}
     members = tuple(by_type[d] for d in allowed)
     return members[0] if len(members) == 1 else Annotated[Union[members], Discriminator("type")]  # noqa: UP007

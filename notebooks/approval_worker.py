@@ -10,7 +10,7 @@ with a password through the environment, which other users of the machine cannot
             --decision (JSON, default approve), refusing an id that is not pending;
 --pause T   starts thread T, approves its lookup, and waits at the order until killed,
             as a kernel sits at a pending approval.
-Each prints one JSON line (event: waiting, done, refused or paused). Notebooks 08 and 09
+Each prints one JSON line (event: waiting, done, refused or paused). Notebooks 10 and 12
 and tests/test_persistence.py run it; they never import it.
 """
 

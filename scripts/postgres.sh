@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL server for the kit's tests and notebook 09, on 127.0.0.1 only.
+# A throwaway PostgreSQL server for the kit's tests and notebook 12 (production), on 127.0.0.1 only.
 #   scripts/postgres.sh start   start it if needed; print its POSTGRES_URL on stdout
 #   scripts/postgres.sh stop    stop it
 # Uses Debian's postgresql binaries (apt-get install postgresql). When they are missing,

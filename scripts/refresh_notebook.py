@@ -1,8 +1,8 @@
 """Re-execute notebooks in place, offline, the way their saved outputs were made.
 
-    .venv/bin/python scripts/refresh_notebook.py notebooks/06-approval-panel.ipynb [...]
+    .venv/bin/python scripts/refresh_notebook.py notebooks/07-approval-panel.ipynb [...]
 
-Cells tagged `raises-exception` may fail (the pitfall cells do). The widget state
+The widget state
 nbclient saves is dropped: it holds each widget's *final* state, so a viewer that
 renders it (nbviewer, VS Code) would show a panel's ending in its first cell. Each
 panel's saved `text/plain` is what it showed when displayed, and that is what GitHub

@@ -13,7 +13,7 @@ from langgraph.types import Command
 from test_governance import POLICY, answer, cfg, order_prompt, orders
 
 from hitl_widgets import OfflineChatModel
-from hitl_widgets.audit import AuditLog, FixedClock, check_against_history
+from hitl_widgets.audit import AuditLog, FixedClock, audit_table, check_against_history
 from hitl_widgets.graphs import build_review_graph
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.persistence import open_checkpointer
@@ -51,6 +51,19 @@ def test_every_decision_and_execution_is_recorded_with_who_what_and_when(trail):
     assert execution["outcome"] == "ran" and execution["ran_args"]["qty"] == 2000
     assert execution["fingerprint"] == human[0]["fingerprint"]
     assert records[0]["at"] == "2025-01-06T09:00:00+00:00"  # the injected clock
+
+
+def test_audit_table_gives_one_line_per_record_naming_tool_decision_and_who(trail):
+    graph, _ = trail
+    records = graph.audit.records("c")
+    lines = audit_table(records).splitlines()
+    assert len(lines) == len(records) > 0
+    bob = next(line for line in lines if "by bob" in line)
+    assert bob.split()[1:4] == ["decision", "create_purchase_order", "approve"]
+    assert bob.endswith("automatic=False")
+    ran = next(line for line in lines if " execution " in line and "create_purchase_order" in line)
+    assert " ran " in ran and ran.endswith("automatic=-")  # an execution has no actor and is not a decision
+    assert audit_table([]) == ""
 
 
 def test_an_edited_record_is_detected(trail):

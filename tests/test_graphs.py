@@ -177,6 +177,15 @@ def test_policy_limits_the_allowed_decisions(tools, store, config):
     assert store.purchase_orders() == []
 
 
+@pytest.mark.parametrize("builder", ["build_review_graph", "build_parallel_review_graph"])
+def test_a_misspelt_decision_in_a_policy_fails_when_the_graph_is_built(tools, builder):
+    """A rule naming a decision that does not exist is refused at build time, not at the first review."""
+    from hitl_widgets import graphs
+
+    with pytest.raises(ValueError, match="aprove"):
+        getattr(graphs, builder)(OfflineChatModel(), tools, InMemorySaver(), {"create_purchase_order": ["aprove"]})
+
+
 def test_respond_answers_in_place_of_the_tool(tools, store, config):
     graph = review_graph(tools, policy={"create_purchase_order": ("approve", "respond")})
     at_order(graph, config)

@@ -15,7 +15,7 @@ from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.offline import OfflineChatModel
 from hitl_widgets.persistence import open_checkpointer
 
-WORKER = Path(__file__).resolve().parents[1] / "notebooks" / "approval_worker.py"  # the one notebooks 08 and 09 run
+WORKER = Path(__file__).resolve().parents[1] / "notebooks" / "approval_worker.py"  # the one notebooks 10 and 12 run
 CYCLES = 20
 
 

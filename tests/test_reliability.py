@@ -1047,7 +1047,7 @@ def test_run_while_waiting_is_refused_and_the_review_stays_answerable():
     world.check()
 
 
-# -- governance: policies, grants, revocations, named reviewers (notebook 12) ----------------------
+# -- governance: policies, grants, revocations, named reviewers (notebook 16) ----------------------
 # Random sequences of runs, answers (any reviewer, any scope, a right or a wrong fingerprint,
 # edits within and beyond the policy), revocations and runs on a second thread, straight
 # against the governed graph. After every step, from the store and the audit trail:

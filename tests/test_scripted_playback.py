@@ -4,7 +4,7 @@ Each notebook's code cells run in this process twice: once as "Run All", once wi
 decision of its main panel clicked first (on the panel's own widgets, as a presenter would)
 and only then the rest of the cells, the way "Run all below" runs them. Both must end with
 the same store and the same decisions, and no cell may raise. The browser suite does the
-same for notebook 06 in JupyterLab (`tests/e2e/test_trust_browser.py`).
+same for notebook 07 (the approval panel) in JupyterLab (`tests/e2e/test_trust_browser.py`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from widget_tree import find, walk
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CASES = {  # notebook: (its main panel, its store)
-    "06-approval-panel.ipynb": ("panel", "store"),
-    "07-tool-policies-and-parallel-calls.ipynb": ("panel", "store"),
+    "07-approval-panel.ipynb": ("panel", "store"),
+    "09-parallel-calls.ipynb": ("panel", "store"),
 }
 
 

@@ -5,8 +5,7 @@ self-check says "Not solved yet" (`hitl_widgets.lessons.self_check`). Here each
 notebook runs again with its solution cell switched on (`# %run -i solutions/NN-slug.py`
 uncommented, exactly what a stuck learner does), and every self-check must then
 print `Self-check passed ✓`. Generic: it picks up any notebooks/solutions/NN-slug.py
-and the notebook of the same name. (Notebooks not yet moved to `%run -i` use a
-`# %load` cell, replaced by the file's code, and a `raises-exception` self-check.)
+and the notebook of the same name.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from hitl_widgets.models import MODEL_VARIABLES
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
 SOLUTION_NAME = re.compile(r"^\d{2}-[a-z0-9-]+\.py$")
-LOAD_LINE = re.compile(r"^#\s*%(load|run -i)\s+(solutions/\S+)\s*$")
+RUN_LINE = re.compile(r"^#\s*%run -i\s+(solutions/\S+)\s*$")
 PASSED = "Self-check passed"
 SELF_CHECK_CALL = "self_check("
 CELL_TIMEOUT = 120  # seconds per cell: a hung cell fails the test instead of hanging the run
@@ -38,35 +37,24 @@ def numbered_notebooks(first: int) -> list[Path]:
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb") if int(p.name[:2]) >= first)
 
 
-def load_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, str]]:
-    """(index, 'solutions/...py') for each code cell that is only a `# %run -i` (or `# %load`) line."""
+def run_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, str]]:
+    """(index, 'solutions/...py') for each code cell that is only a `# %run -i` line."""
     found = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
-            match = LOAD_LINE.match(cell.source.strip())
+            match = RUN_LINE.match(cell.source.strip())
             if match:
-                found.append((index, match.group(2)))
+                found.append((index, match.group(1)))
     return found
 
 
-def switch_on(cell: nbformat.NotebookNode, solution: Path) -> None:
-    """What a stuck learner does: uncomment `%run -i` (or paste the file where `%load` would)."""
-    if "%load" in cell.source:
-        cell.source = solution.read_text(encoding="utf-8")
-    else:
-        cell.source = cell.source.strip().lstrip("#").strip()
+def switch_on(cell: nbformat.NotebookNode) -> None:
+    """What a stuck learner does: delete the `# ` in front of `%run -i`."""
+    cell.source = cell.source.strip().lstrip("#").strip()
 
 
 def self_check_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [
-        cell
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        and (
-            SELF_CHECK_CALL in cell.source
-            or ("raises-exception" in cell.metadata.get("tags", []) and PASSED in cell.source)
-        )
-    ]
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and SELF_CHECK_CALL in cell.source]
 
 
 def cell_text(cell: nbformat.NotebookNode) -> str:
@@ -86,7 +74,7 @@ def test_there_are_solutions() -> None:
 @pytest.mark.parametrize("notebook_path", numbered_notebooks(first=1), ids=lambda p: p.stem)
 def test_notebook_loads_an_existing_solution(notebook_path: Path) -> None:
     notebook = nbformat.read(notebook_path, as_version=4)
-    loads = load_cells(notebook)
+    loads = run_cells(notebook)
     assert loads, f"{notebook_path.name} has no `# %run -i solutions/{notebook_path.stem}.py` cell"
     for _, relative in loads:
         assert (NOTEBOOKS / relative).is_file(), f"{notebook_path.name} loads {relative}, which does not exist"
@@ -99,10 +87,10 @@ def test_solution_passes_self_check(solution: Path) -> None:
     assert notebook_path.is_file(), f"{solution.name} has no notebook {notebook_path.name}"
     notebook = nbformat.read(notebook_path, as_version=4)
 
-    targets = [index for index, relative in load_cells(notebook) if relative == f"solutions/{solution.name}"]
+    targets = [index for index, relative in run_cells(notebook) if relative == f"solutions/{solution.name}"]
     assert targets, f"{notebook_path.name} has no `# %run -i solutions/{solution.name}` cell to switch on"
     for index in targets:
-        switch_on(notebook.cells[index], solution)
+        switch_on(notebook.cells[index])
     checks = self_check_cells(notebook)
     assert checks, f"{notebook_path.name} has no self-check cell printing {PASSED!r}"
 
@@ -115,7 +103,7 @@ def test_solution_passes_self_check(solution: Path) -> None:
         timeout=CELL_TIMEOUT,
         resources={"metadata": {"path": str(NOTEBOOKS)}},  # the kernel's cwd, as in JupyterLab
     )
-    client.execute(env=env)  # errors outside raises-exception cells raise CellExecutionError
+    client.execute(env=env)  # any cell that raises raises CellExecutionError here
 
     for cell in checks:
         errors = [o for o in cell.outputs if o.output_type == "error"]

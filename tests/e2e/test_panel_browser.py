@@ -38,13 +38,13 @@ def probe(notebook: Notebook) -> dict:
     return json.loads(text[text.index("{") :])
 
 
-def test_notebook_06_panel_answers_clicks(page, lab):
-    """Open 06, run the cells that start the agent (up to the first scripted decision), click Approve."""
-    notebook = Notebook(page, lab, "06-approval-panel.ipynb").open()
+def test_notebook_07_panel_answers_clicks(page, lab):
+    """Open 07, run the cells that start the agent (up to the first scripted decision), click Approve."""
+    notebook = Notebook(page, lab, "07-approval-panel.ipynb").open()
     sources = notebook.code_sources()
     scripted = next(i for i, source in enumerate(sources) if ".decide(" in source)
     shown = [i for i, source in enumerate(sources[:scripted]) if "ApprovalPanel(" in source or ".run(" in source]
-    assert shown, "notebook 06 shows no panel before its first scripted decision"
+    assert shown, "notebook 07 shows no panel before its first scripted decision"
     notebook.run_code_cells(range(scripted))
 
     panel = PanelView(notebook, notebook.code_cell(shown[-1]))

@@ -1,2 +1,0 @@
-def reject_with_reason(panel, reason):
-    panel.decide({"type": "reject", "message": reason})
