@@ -10,7 +10,8 @@ The public surface, importable from here:
 The modules the lessons import are public too: `graphs` (the finished graphs of each
 notebook), `inventory` (the scenario's tools and store), `protocol` (review requests and the
 decision check), `persistence` (checkpointers), `diagram` (offline drawings), `local_server`
-(LangGraph's local API server), `models`, `offline`, `panel` and `errors`. Modules whose
+(LangGraph's local API server), `scripted_server` (a local OpenAI-compatible server that plays
+scripted replies), `models`, `offline`, `panel` and `errors`. Modules whose
 name starts with an underscore are internals and may change without notice.
 """
 
