@@ -10,8 +10,9 @@ The public surface, importable from here:
 The modules the lessons import are public too: `graphs` (the finished graphs of each
 notebook), `inventory` (the scenario's tools and store), `protocol` (review requests and the
 decision check), `persistence` (checkpointers), `diagram` (offline drawings), `local_server`
-(LangGraph's local API server), `links` (approval links answered from another process),
-`inbox` (every paused thread in one list), `models`, `offline`, `panel` and `errors`. Modules whose
+(LangGraph's local API server), `scripted_server` (a local OpenAI-compatible server that plays
+scripted replies), `links` (approval links answered from another process), `inbox` (every
+paused thread in one list), `models`, `offline`, `panel` and `errors`. Modules whose
 name starts with an underscore are internals and may change without notice.
 """
 

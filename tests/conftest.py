@@ -1,7 +1,7 @@
 """Fixtures for the unit tests; the session-wide offline setup is in ../conftest.py."""
 
 import pytest
-from openai_server import OpenAICompatibleServer
+from openai_server import inventory_agent_server
 
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.models import MODEL_VARIABLES
@@ -20,7 +20,7 @@ def model_env(monkeypatch, tmp_path):
 @pytest.fixture
 def openai_server():
     """A local OpenAI-compatible server, stopped even when the test fails."""
-    with OpenAICompatibleServer() as server:
+    with inventory_agent_server() as server:
         yield server
 
 

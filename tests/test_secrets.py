@@ -172,10 +172,10 @@ def build(flavor: str, model, store):
 @pytest.fixture
 def local_openai(monkeypatch, model_env, caplog):
     """A local OpenAI-compatible server that wants GOOD_KEY; every log record captured, down to DEBUG."""
-    from openai_server import OpenAICompatibleServer
+    from openai_server import inventory_agent_server
 
     caplog.set_level(logging.DEBUG)
-    with OpenAICompatibleServer(api_key=GOOD_KEY) as server:
+    with inventory_agent_server(api_key=GOOD_KEY) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         yield server
 
