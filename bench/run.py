@@ -7,6 +7,7 @@ measurement itself breaks). Targets are marked ok / MISS. Knobs, for a quick loo
   BENCH_TURNS       the last approval timed in the long thread (default 1000)
   BENCH_ALL_REAL    1: run every approval of the long thread (default: jump from 305 to 995)
   BENCH_NBVAL_RUNS  runs of every notebook (default 3; a trivial notebook runs after every 4)
+  BENCH_PAUSED      paused threads the inbox lists (default 1000)
   BENCH_ONLY        comma-separated figures to run, e.g. "1,2a" (default: all)
 """
 
@@ -50,6 +51,7 @@ def main() -> None:
     started = time.perf_counter()
 
     import decisions
+    import inbox
     import startup
     import suite
 
@@ -61,6 +63,7 @@ def main() -> None:
         ("3", lambda: decisions.checkpointers(table, max(5, number("BENCH_ROUNDS", 40) // 3), ready)),
         ("4", lambda: suite.nbval_suite(table, number("BENCH_NBVAL_RUNS", 3))),
         ("5", lambda: suite.kernel_memory(table)),
+        ("6", lambda: ready and inbox.inbox(table, number("BENCH_PAUSED", 1000))),
     ]
     broken = []
     for figure, measure in sections:

@@ -11,7 +11,8 @@ The modules the lessons import are public too: `graphs` (the finished graphs of 
 notebook), `inventory` (the scenario's tools and store), `protocol` (review requests and the
 decision check), `persistence` (checkpointers), `diagram` (offline drawings), `local_server`
 (LangGraph's local API server), `scripted_server` (a local OpenAI-compatible server that plays
-scripted replies), `models`, `offline`, `panel` and `errors`. Modules whose
+scripted replies), `links` (approval links answered from another process), `inbox` (every
+paused thread in one list), `models`, `offline`, `panel` and `errors`. Modules whose
 name starts with an underscore are internals and may change without notice.
 """
 

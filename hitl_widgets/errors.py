@@ -82,3 +82,7 @@ EDIT_NOTE_PREFIX = "The reviewer edited this call before it ran."
 
 TOOL_RESPONSE_MARKER = "Tool response:"
 """In an edited call's tool message, the tool's own words follow this."""
+
+
+class LinkRefused(SessionError):
+    """A followed approval link that must not resume anything: forged, reused, mismatched or late."""

@@ -29,6 +29,7 @@ from langgraph.types import Command
 
 from .audit import AuditLog
 from .errors import REVIEW_KIND, STRICT_RESUME
+from .persistence import thread_ids
 
 Clock = Callable[[], datetime]
 NO_DECISION = "no decision before the deadline"
@@ -224,15 +225,6 @@ def claim(log: AuditLog, thread_id: str, interrupt_id: str, worker: str, now: da
     token = f"{worker}:{uuid.uuid4().hex}"
     row = log.append(f"sweep:{thread_id}:{interrupt_id}", "sweep", thread_id, token=token, at=_iso(now))
     return row.get("token") == token
-
-
-def thread_ids(checkpointer: Any) -> list[str]:
-    """Every thread id the checkpointer holds, each once, read in full before anything else runs
-    (a SqliteSaver holds its lock while `list` yields: reading a state meanwhile would deadlock)."""
-    found: dict[str, None] = {}
-    for item in checkpointer.list(None):
-        found.setdefault(str((item.config.get("configurable") or {}).get("thread_id")), None)
-    return list(found)
 
 
 @dataclass(frozen=True)

@@ -601,6 +601,7 @@ def _governed_reviewer(
                 "actor": actor,
                 "automatic": automatic,
                 "requester": requester,
+                **marks(decision),
                 **extra,
             }
             audit.append(key, "decision", thread_id, **fields)

@@ -8,7 +8,10 @@ kept open for the life of the process), not the context-manager form
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -28,3 +31,24 @@ def open_checkpointer(target: str | Path) -> BaseCheckpointSaver:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     return SqliteSaver(sqlite3.connect(target, check_same_thread=False))
+
+
+def thread_ids(saver: Any) -> list[str]:
+    """Every thread a checkpointer holds, sorted: one SQL query on SQLite and PostgreSQL, else a walk.
+
+    Read in full before anything else runs (a SqliteSaver holds its lock while `list` yields:
+    reading a state meanwhile would deadlock). The inbox and the sweeper both start here.
+    """
+    conn = getattr(saver, "conn", None)
+    sql = "SELECT DISTINCT thread_id FROM checkpoints WHERE checkpoint_ns = ''"
+    if isinstance(conn, sqlite3.Connection):
+        with getattr(saver, "lock", nullcontext()):
+            return sorted(row[0] for row in conn.execute(sql))
+    if conn is not None and type(conn).__module__.startswith("psycopg"):
+        with saver.lock, conn.cursor() as cur:
+            cur.execute(sql)
+            return sorted((row["thread_id"] if isinstance(row, Mapping) else row[0]) for row in cur.fetchall())
+    storage = getattr(saver, "storage", None)
+    if isinstance(storage, Mapping):  # InMemorySaver
+        return sorted(storage)
+    return sorted({str((t.config.get("configurable") or {}).get("thread_id")) for t in saver.list(None)})
