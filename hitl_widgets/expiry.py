@@ -20,25 +20,23 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from langgraph.types import Command
 
-from .audit import AuditLog
+from .audit import AuditLog, Clock, utc_now
 from .errors import REVIEW_KIND, STRICT_RESUME
 from .persistence import thread_ids
 
-Clock = Callable[[], datetime]
 NO_DECISION = "no decision before the deadline"
 """What an expired request's default rejection tells the model (unless the rule says otherwise)."""
 
 
-def system_clock() -> datetime:
-    """The real time, in UTC."""
-    return datetime.now(UTC)
+system_clock: Clock = utc_now
+"""The real time, in UTC: the one clock the audit trail, the links and the inbox also read."""
 
 
 class ManualClock:
