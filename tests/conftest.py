@@ -1,5 +1,7 @@
 """Fixtures for the unit tests; the session-wide offline setup is in ../conftest.py."""
 
+import os
+
 import pytest
 from openai_server import inventory_agent_server
 
@@ -40,3 +42,14 @@ def tools(store):
 def tools_by_name(tools):
     """The same tools, by name (for tests that pick one)."""
     return {tool.name: tool for tool in tools}
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The throwaway server `make test` starts; a test that needs it skips without it, except in CI."""
+    url = os.environ.get("POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("POSTGRES_URL is not set in CI: .ci/run must start scripts/postgres.sh")
+        pytest.skip("POSTGRES_URL is not set; `make test` sets it when PostgreSQL is installed")
+    return url

@@ -1,7 +1,6 @@
 """The approval inbox lists exactly the paused threads, filters them, opens one, answers several."""
 
 import operator
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -236,16 +235,6 @@ def test_a_served_graph_is_listed_from_threads_search_page_by_page():
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------
-@pytest.fixture
-def postgres_url() -> str:
-    url = os.environ.get("POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("POSTGRES_URL is not set in CI: .ci/run must start scripts/postgres.sh")
-        pytest.skip("POSTGRES_URL is not set; `make test` sets it when PostgreSQL is installed")
-    return url
-
-
 def test_on_postgres_lists_the_paused_threads(postgres_url, tmp_path):
     graph = payment_graph(open_checkpointer(postgres_url))
     tag = uuid.uuid4().hex[:8]

@@ -296,16 +296,6 @@ def test_process_a_pauses_and_dies_b_serves_the_link_c_sees_who_decided_how(tmp_
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------
-@pytest.fixture
-def postgres_url() -> str:
-    url = os.environ.get("POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("POSTGRES_URL is not set in CI: .ci/run must start scripts/postgres.sh")
-        pytest.skip("POSTGRES_URL is not set; `make test` sets it when PostgreSQL is installed")
-    return url
-
-
 def test_on_postgres_a_link_is_single_use_across_two_connections(postgres_url, tmp_path):
     store = InventoryStore(tmp_path / "store.sqlite")
     thread = f"links-{uuid.uuid4().hex}"

@@ -8,8 +8,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
-
 from hitl_widgets.graphs import build_review_graph
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.offline import OfflineChatModel
@@ -73,16 +71,6 @@ def summary(reviews: list[dict]) -> list[tuple]:
 def kill(worker: subprocess.Popen) -> None:
     worker.send_signal(signal.SIGKILL)
     assert worker.wait(timeout=30) == -signal.SIGKILL
-
-
-@pytest.fixture
-def postgres_url() -> str:
-    url = os.environ.get("POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("POSTGRES_URL is not set in CI: .ci/run must start scripts/postgres.sh")
-        pytest.skip("POSTGRES_URL is not set; `make test` sets it when PostgreSQL is installed")
-    return url
 
 
 def test_pending_approval_survives_sigkill_every_cycle(tmp_path):
