@@ -649,7 +649,8 @@ def _same_checkpoint(before: Any, now: Any) -> bool:
     """
     if before is None or now is None:
         return before is None and now is None
-    if before.config["configurable"].get("checkpoint_id") != now.config["configurable"].get("checkpoint_id"):
+    checkpoint_id = before.checkpoint.get("id")
+    if checkpoint_id is None or checkpoint_id != now.checkpoint.get("id"):
         return False
     try:
         return bool(list(before.pending_writes or ()) == list(now.pending_writes or ()))
