@@ -37,7 +37,6 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.tools import BaseTool
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import UnknownInterruptError, is_invalid_resume
 from langgraph.types import Command
 from pydantic import ValidationError
@@ -183,8 +182,6 @@ class Session:
         self._drafts: dict[str, dict[int, dict[str, Any]]] = {}
         self._seen: set[str] = set()
         self._failed = False
-        self._last_read: tuple[Any, Any] | None = None
-        """The last checkpoint tuple read and the snapshot read right after it (see `_saver`)."""
         self._modes = ["tasks", "messages"] if stream_tokens else ["tasks"]
         self._timeout = timeout
         self.reviewer = reviewer
@@ -343,35 +340,7 @@ class Session:
             return self._loop.run(self._graph.aget_state(self._config, subgraphs=subgraphs), self._timeout)
         if subgraphs:
             return self._graph.get_state(self._config, subgraphs=True)
-        saver = self._saver()
-        if saver is None:
-            return self._graph.get_state(self._config)
-        try:
-            saved = saver.get_tuple(self._config)
-        except Exception:  # an async-only checkpointer: read the state itself
-            return self._graph.get_state(self._config)
-        if self._last_read is not None and _same_checkpoint(self._last_read[0], saved):
-            return self._last_read[1]
-        snapshot = self._graph.get_state(self._config)
-        self._last_read = (saved, snapshot)  # the key was read first: a write in between only makes it miss
-        return snapshot
-
-    def _saver(self) -> Any:
-        """The checkpointer `get_state` reads, when a saved checkpoint can stand for the snapshot.
-
-        A snapshot is a function of the checkpoint and its pending writes, so while both are
-        unchanged the last one read is still true, whoever (another panel, a hand-written
-        resume, another process) may have written since. Not for a served graph, a subgraph's
-        namespace, or a graph whose own config could point the read elsewhere.
-        """
-        saver = getattr(self._graph, "checkpointer", None)
-        configurable = self._config["configurable"]
-        graph_config = getattr(self._graph, "config", None) or {}
-        if not self._local or not isinstance(saver, BaseCheckpointSaver) or graph_config.get("configurable"):
-            return None
-        if configurable.get("checkpoint_ns") or configurable.get("checkpoint_id"):
-            return None
-        return saver
+        return self._graph.get_state(self._config)
 
     def _read(self, snapshot: Any) -> tuple[ReviewRequest, ...]:
         calls = proposed_tool_calls(snapshot.values)
@@ -639,23 +608,6 @@ def _subgraph_tool_calls(snapshot: Any) -> list[dict[str, Any]]:
 def _calls_as_values(calls: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Tool calls in the shape `read_requests` reads them from (one AI message)."""
     return {"messages": [AIMessage(content="", tool_calls=[dict(call) for call in calls])]}
-
-
-def _same_checkpoint(before: Any, now: Any) -> bool:
-    """True when two reads of a thread found the same checkpoint with the same pending writes.
-
-    Values that cannot say they are equal (an error, which compares by identity) make it
-    False: the state is then read again, never taken from before.
-    """
-    if before is None or now is None:
-        return before is None and now is None
-    checkpoint_id = before.checkpoint.get("id")
-    if checkpoint_id is None or checkpoint_id != now.checkpoint.get("id"):
-        return False
-    try:
-        return bool(list(before.pending_writes or ()) == list(now.pending_writes or ()))
-    except Exception:  # a value whose == raises (an array): read again
-        return False
 
 
 def _short(value: Any, limit: int = 80) -> str:
