@@ -83,13 +83,15 @@ class CardContext:
 class Shell:
     """The widgets of a one-action card that hold no handler: a retired card lends them to the next.
 
-    Building widgets is most of what a decision costs the panel, so these are reused.
-    Buttons, and the boxes that hold them, never are: a click queued on a card that has
-    since been answered must reach that card's handler, which names the old interrupt
-    and is refused as stale, and an old card's box keeps showing its own old buttons.
+    Building widgets is most of what a decision costs the panel, so these are reused: the
+    call's text, the message box, the error area, the row the buttons sit in and, for a
+    card, its arming note. Buttons never are: a click queued on a card that has since been
+    answered must reach that card's handler, which names the old interrupt and is refused
+    as stale. Nor is the card's own box, so a new card is a new element the front end
+    highlights.
     """
 
-    def __init__(self, looks: Looks) -> None:
+    def __init__(self, looks: Looks, *, card: bool = False) -> None:
         self.info = widgets.HTML(layout=looks.plain, style=looks.html)
         self.message = widgets.Text(
             placeholder="Message to the model (Reject: optional; Respond: the answer)",
@@ -97,6 +99,11 @@ class Shell:
             style=looks.text,
         )
         self.out = widgets.Output(layout=looks.plain)
+        self.row = widgets.HBox(layout=looks.plain)
+        self.arming = widgets.HTML(layout=looks.plain, style=looks.html) if card else None
+
+    def parts(self) -> list[widgets.Widget]:
+        return [w for w in (self.info, self.message, self.out, self.row, self.arming) if w is not None]
 
     def reset(self) -> Shell:
         self.message.value = ""
@@ -122,17 +129,21 @@ class ActionView:
         self.allowed = self.actions[0].allowed
         self.labels = {**LABELS, **BY_NAME[card.request.kind].labels}
         self.buttons: dict[str, widgets.Button] = {}
-        for kind in self.allowed:
+        for kind in self.allowed:  # built as they will be shown: each later change is one more message
             button = widgets.Button(
-                description=self.labels[kind], button_style=STYLES[kind], layout=looks.plain, style=looks.button
+                description=self.labels[kind],
+                button_style=STYLES[kind],
+                layout=looks.plain,
+                style=looks.button,
+                disabled=not card.armed,
+                _dom_classes=("hitl-expander",) if kind == "edit" else (),
             )
             button.on_click(self._handler(kind))
             self.buttons[kind] = button
-        if "edit" in self.buttons:
-            self.buttons["edit"].add_class("hitl-expander")
         self.info = shell.info
         self.info.value = self._info(None)
-        parts: list[widgets.Widget] = [self.info, widgets.HBox(list(self.buttons.values()), layout=looks.plain)]
+        shell.row.children = tuple(self.buttons.values())
+        parts: list[widgets.Widget] = [self.info, shell.row]
         self.message = None
         if {"reject", "respond"} & set(self.allowed):
             self.message = shell.message
@@ -465,7 +476,6 @@ class Card:
         if request.note:
             title += f"<i>{html.escape(request.note)}</i><br>"
         title += self.context.html()
-        self.arming = widgets.HTML("" if armed else ARMING_NOTE, layout=looks.plain, style=looks.html)
         self.shell: Shell | None = None
         single = request.kind == QUESTION or request.answered is not None or request.kind == BREAKPOINT
         if request.answered is not None or request.kind == BREAKPOINT:
@@ -475,24 +485,26 @@ class Card:
         elif BY_NAME[request.kind].per_action and len(request.actions) != 1:
             self.views = [ActionView(self, (a,), i, framed=True) for i, a in enumerate(request.actions)]
         else:  # one view, straight in the card: the common case, built from a spare shell when there is one
-            self.shell = spare.reset() if spare else Shell(looks)
+            self.shell = spare.reset() if spare else Shell(looks, card=True)
             index = 0 if BY_NAME[request.kind].per_action else None
             self.views = [ActionView(self, request.actions, index, title, shell=self.shell)]
-        if self.shell is not None:  # the call, its buttons, then why they are not active yet
+        classes = ("hitl-card",) if armed else ("hitl-card", "hitl-new")
+        if self.shell is not None and self.shell.arming is not None:  # the call, its buttons, then the arming note
+            self.arming = self.shell.arming
+            self.arming.value = "" if armed else ARMING_NOTE
             self.out = self.shell.out
             parts = self.views[0].parts
-            self.box = widgets.VBox([*parts[:2], self.arming, *parts[2:], self.out], layout=looks.card)
+            children = [*parts[:2], self.arming, *parts[2:], self.out]
         else:
+            self.arming = widgets.HTML("" if armed else ARMING_NOTE, layout=looks.plain, style=looks.html)
             self.out = widgets.Output(layout=looks.plain)
             if single:
                 children = [*self.views[0].parts, self.arming, self.out]
             else:
                 header = widgets.HTML(title, layout=looks.plain, style=looks.html)
                 children = [header, self.arming, *(v.box for v in self.views), self.out]
-            self.box = widgets.VBox(children, layout=looks.card)
-        self.box.add_class("hitl-card")
+        self.box = widgets.VBox(children, layout=looks.card, _dom_classes=classes)
         if not armed:  # disabled before the box is shown: no moment when a new card takes a click
-            self.box.add_class("hitl-new")
             for button in self.buttons():
                 button.disabled = True
         for view in self.views:
@@ -557,11 +569,7 @@ class Card:
 
     def close(self, keep_shell: bool) -> None:
         """Close this card's widgets, except a shell lent to the next card."""
-        kept = (
-            {id(w) for w in (self.shell.info, self.shell.message, self.shell.out)}
-            if keep_shell and self.shell
-            else set()
-        )
+        kept = {id(w) for w in self.shell.parts()} if keep_shell and self.shell else set()
         stack: list[widgets.Widget] = [self.box]
         for view in self.views:  # an editor's hidden mode is in no box
             editor = getattr(view, "editor", None)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -108,6 +108,8 @@ class Outcome:
     error: str | None = None
     node: str | None = None
     next: tuple[str, ...] = ()
+    state: Any = field(default=None, repr=False, compare=False)
+    """The `StateSnapshot` it was read from, so a view needs no second read (None: not read)."""
 
     @property
     def retryable(self) -> bool:
@@ -566,7 +568,7 @@ class Session:
             else:
                 status = "done"
         answer = final_answer(snapshot.values) if status == "done" else None
-        return Outcome(status, requests, answer, error, node, tuple(snapshot.next))
+        return Outcome(status, requests, answer, error, node, tuple(snapshot.next), snapshot)
 
 
 def graph_input(graph: Any, inputs: Any) -> Any:

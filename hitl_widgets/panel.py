@@ -334,8 +334,9 @@ class ApprovalPanel(widgets.VBox):
         """Say it in the panel's polite live region (screen readers read it out)."""
         self._announcer.value = html.escape(text)
 
-    def _set_enabled(self, enabled: bool) -> None:
-        self._run_button.disabled = not enabled
+    def _set_enabled(self, enabled: bool, *, run: bool = True) -> None:
+        """Buttons take clicks only while the panel is idle; Run only when `run` too (nothing is paused)."""
+        self._run_button.disabled = not (enabled and run)
         self._retry_button.disabled = not enabled
         for card in self._cards.values():
             self._enable_card(card, enabled)
@@ -415,7 +416,7 @@ class ApprovalPanel(widgets.VBox):
 
     def _render(self, outcome: Outcome) -> None:
         self._outcome = outcome
-        self._sync_cards(outcome.requests)
+        self._sync_cards(outcome.requests, outcome.state)
         now = self._clock()
         for card in self._cards.values():
             card.show_time(now)
@@ -432,11 +433,13 @@ class ApprovalPanel(widgets.VBox):
         history = self._history_html()
         if self._history.value != history:
             self._history.value = history
-        self._set_enabled(True)
-        self._run_button.disabled = outcome.status not in ("new", "done")
+        self._set_enabled(True, run=outcome.status in ("new", "done"))
 
-    def _sync_cards(self, requests: Sequence[ReviewRequest]) -> None:
-        """Keep the cards still pending (with what was typed in them); add new ones, armed later."""
+    def _sync_cards(self, requests: Sequence[ReviewRequest], state: Any = None) -> None:
+        """Keep the cards still pending (with what was typed in them); add new ones, armed later.
+
+        `state`: the snapshot the requests were read from (new cards show its context).
+        """
         # a card whose request is now answered (its step failed after the answer) is drawn anew
         live = {r.interrupt_id for r in requests if (c := self._cards.get(r.interrupt_id)) is None or c.fits(r)}
         retired = [card for interrupt_id, card in self._cards.items() if interrupt_id not in live]
@@ -447,7 +450,7 @@ class ApprovalPanel(widgets.VBox):
                 lent.add(id(card))
         cards = {}
         fresh = [r for r in requests if r.interrupt_id not in self._cards or r.interrupt_id not in live]
-        context = self._context(fresh) if fresh else None
+        context = self._context(state) if fresh else None
         delay = self._delay()
         for request in requests:
             shown = self._cards.get(request.interrupt_id) if request.interrupt_id in live else None
@@ -466,11 +469,11 @@ class ApprovalPanel(widgets.VBox):
         for card in retired:  # free their widgets (Jupyter keeps every open one); handlers still refuse stale clicks
             card.close(keep_shell=id(card) in lent)
 
-    def _context(self, requests: Sequence[ReviewRequest]) -> Callable[[ReviewRequest], CardContext]:
+    def _context(self, state: Any) -> Callable[[ReviewRequest], CardContext]:
         """What new cards show around their calls: the last decision, the request, the last result."""
         records = self.decisions
-        try:
-            values = self._session._graph.get_state(self._session.config).values
+        try:  # the snapshot the outcome was read from; else (an outcome made up here) read it
+            values = (state or self._session._graph.get_state(self._session.config)).values
         except Exception:  # no context is better than no card
             values = {}
         found = thread_context(values, skipped_calls(records))

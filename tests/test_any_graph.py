@@ -80,6 +80,20 @@ def test_a_step_that_fails_after_its_answer_refuses_a_new_decision_and_retries_t
     assert effects == [True] and panel.status == "Done."
 
 
+def test_an_answer_written_elsewhere_is_seen_though_the_checkpoint_did_not_move():
+    """A panel that read the thread before keeps no stale view: the answer is a pending write."""
+    effects: list = []
+    graph = asking_graph(effects, fail_times=1)
+    first = ApprovalPanel(graph, config())
+    first.run({})
+    second = ApprovalPanel(graph, config())  # shows the same open question
+    before = graph.get_state(config()).config["configurable"]["checkpoint_id"]
+    first.decide(True)  # answered, then the step fails: the same checkpoint, one more write
+    assert graph.get_state(config()).config["configurable"]["checkpoint_id"] == before
+    second.decide(False)
+    assert "answered already (True)" in str(second) and second.decisions == () and effects == []
+
+
 def test_ask_again_forks_so_the_question_is_asked_afresh():
     effects: list = []
     panel = ApprovalPanel(asking_graph(effects, fail_times=1), config())
