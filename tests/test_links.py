@@ -23,6 +23,7 @@ from pydantic import TypeAdapter
 from typing_extensions import TypedDict
 
 from hitl_widgets.errors import LinkRefused
+from hitl_widgets.expiry import Expiry, ManualClock, Reject
 from hitl_widgets.graphs import AUTO_APPROVE, build_review_graph, review_record
 from hitl_widgets.inventory import InventoryStore, make_tools
 from hitl_widgets.links import ApprovalLinks, Outbox
@@ -366,3 +367,46 @@ def test_on_a_governed_graph_the_link_recipient_is_the_reviewer_and_four_eyes_st
         ("approve", "alice", "link"),
         ("approve", "bob", "link"),
     ]
+
+
+# -- a late link on a graph with a deadline (issue 16's two halves together) ---------------------
+def deadline_scenario(tmp_path, graph_clock, link_clock):
+    """The order waits with a five-minute deadline on the graph's clock; the links read `link_clock`."""
+    store = InventoryStore(tmp_path / "store.sqlite")
+    expiry = Expiry({"create_purchase_order": Reject(300)}, clock=graph_clock)
+    graph = build_review_graph(
+        OfflineChatModel(),
+        make_tools(store),
+        open_checkpointer(tmp_path / "checkpoints.sqlite"),
+        {"lookup_inventory": AUTO_APPROVE},
+        expiry=expiry,
+    )
+    links = ApprovalLinks(graph, clock=link_clock)
+    outbox = Outbox()
+    config = {"configurable": {"thread_id": "t1"}, "callbacks": [links.callback("t1", to=["alice"], outbox=outbox)]}
+    graph.invoke({"messages": [HumanMessage(REQUEST)]}, config)
+    [message] = outbox.messages
+    assert message.expires_at, "the request's deadline reaches the message"
+    return graph, links, message, store
+
+
+def test_a_link_followed_over_http_after_the_deadline_is_refused_and_nothing_runs(tmp_path):
+    clock = ManualClock()
+    graph, links, message, store = deadline_scenario(tmp_path, clock, clock)
+    clock.advance(301)
+    with links.serve() as server:
+        status, page = http(server.url + "/links/" + token_of(message.links["approve"]), b"confirm=yes")
+    assert status == 403 and "expired" in page
+    assert store.purchase_orders() == [], "a late approval placed an order"
+
+
+def test_the_graph_refuses_a_late_link_even_when_the_link_server_thinks_it_is_in_time(tmp_path):
+    """The deadline is the node's to check, not the UI's: a link server with a slow clock cannot approve late."""
+    graph_clock, slow_link_clock = ManualClock(), ManualClock()
+    graph, links, message, store = deadline_scenario(tmp_path, graph_clock, slow_link_clock)
+    graph_clock.advance(301)  # the link server's clock still reads the request time
+    with links.serve() as server:
+        status, _ = http(server.url + "/links/" + token_of(message.links["approve"]), b"confirm=yes")
+    assert store.purchase_orders() == [], f"a late approval placed an order (HTTP {status})"
+    trail = [(r["decision"], r.get("channel"), r.get("late_decision")) for r in reviews(graph)]
+    assert trail == [("late", "link", "approve"), ("reject", "deadline", None)], trail
