@@ -84,11 +84,11 @@ class Shell:
     """The widgets of a one-action card that hold no handler: a retired card lends them to the next.
 
     Building widgets is most of what a decision costs the panel, so these are reused: the
-    call's text, the message box, the error area, the row the buttons sit in and, for a
-    card, its arming note. Buttons never are: a click queued on a card that has since been
+    call's text, the message box, the error area and, for a card, its arming note. Buttons
+    never are, nor the row that holds them: a click queued on a card that has since been
     answered must reach that card's handler, which names the old interrupt and is refused
-    as stale. Nor is the card's own box, so a new card is a new element the front end
-    highlights.
+    as stale, and an old card must keep showing its own buttons, never the next card's.
+    Nor is the card's own box, so a new card is a new element the front end highlights.
     """
 
     def __init__(self, looks: Looks, *, card: bool = False) -> None:
@@ -99,11 +99,10 @@ class Shell:
             style=looks.text,
         )
         self.out = widgets.Output(layout=looks.plain)
-        self.row = widgets.HBox(layout=looks.plain)
         self.arming = widgets.HTML(layout=looks.plain, style=looks.html) if card else None
 
     def parts(self) -> list[widgets.Widget]:
-        return [w for w in (self.info, self.message, self.out, self.row, self.arming) if w is not None]
+        return [w for w in (self.info, self.message, self.out, self.arming) if w is not None]
 
     def reset(self) -> Shell:
         self.message.value = ""
@@ -142,8 +141,8 @@ class ActionView:
             self.buttons[kind] = button
         self.info = shell.info
         self.info.value = self._info(None)
-        shell.row.children = tuple(self.buttons.values())
-        parts: list[widgets.Widget] = [self.info, shell.row]
+        row = widgets.HBox(tuple(self.buttons.values()), layout=looks.plain)
+        parts: list[widgets.Widget] = [self.info, row]
         self.message = None
         if {"reject", "respond"} & set(self.allowed):
             self.message = shell.message

@@ -57,6 +57,23 @@ def open_form(card: widgets.Widget) -> None:
     button(card, "Edit").click()
 
 
+def test_an_answered_card_keeps_its_own_buttons_and_a_second_click_on_it_is_refused():
+    """A card's widgets may be lent to the next card, but never its buttons or their row: the
+    old card (still on screen until the front end removes it, or a click already queued)
+    must not show, or click, the next call's Approve."""
+    store, panel = panel_for(arm_delay=0)
+    (first,) = cards(panel)
+    old_buttons = set(find(first, widgets.Button))
+    button(first, "Approve").click()  # the lookup; the order's card follows
+    (second,) = cards(panel)
+    assert second is not first
+    assert set(find(first, widgets.Button)) == old_buttons, "the old card now shows other buttons"
+    assert not old_buttons & set(find(second, widgets.Button)), "two cards share a button"
+    button(first, "Approve").click()  # the same card again: stale, and refused with a message
+    assert "no longer pending" in outputs_text(panel), outputs_text(panel)
+    assert store.purchase_orders() == [], "the second click on the lookup's card approved the order"
+
+
 # -- 1. no click-through ------------------------------------------------------------------------
 def test_a_new_card_takes_no_click_until_armed_but_decide_never_waits():
     store, panel = panel_for(arm_delay=0.3)
