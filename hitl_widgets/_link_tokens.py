@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from ._sql import Connection, Run, transaction
 
 Clock = Callable[[], datetime]
 COLUMNS = (
@@ -55,10 +55,8 @@ class IssuedToken:
 class LinkTokens:
     """The `hitl_link_tokens` table over SQLite or PostgreSQL."""
 
-    def __init__(self, conn: Any, dialect: str, lock: Any = None) -> None:
-        self._conn = conn
-        self.dialect = dialect
-        self._lock = lock or threading.RLock()
+    def __init__(self, db: Connection) -> None:
+        self._db = db
         with self._tx() as run:
             run(
                 "CREATE TABLE IF NOT EXISTS hitl_link_tokens (token_hash TEXT PRIMARY KEY, thread_id TEXT NOT NULL, "
@@ -69,40 +67,10 @@ class LinkTokens:
     @classmethod
     def for_checkpointer(cls, saver: Any) -> LinkTokens:
         """The table in the checkpointer's database (a private in-memory one for an InMemorySaver)."""
-        conn = getattr(saver, "conn", None)
-        if isinstance(conn, sqlite3.Connection):
-            files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
-            if files and files[0]:  # a connection of our own, in autocommit, to the same file
-                own = sqlite3.connect(files[0], check_same_thread=False, isolation_level=None, timeout=30)
-                return cls(own, "sqlite")
-            return cls(conn, "sqlite", getattr(saver, "lock", None))
-        if conn is not None and type(conn).__module__.startswith("psycopg"):
-            return cls(conn, "postgres", getattr(saver, "lock", None))
-        memory = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        return cls(memory, "sqlite")
+        return cls(Connection.beside(saver))
 
-    @contextmanager
-    def _tx(self) -> Iterator[Callable[..., Any]]:
-        """One transaction; `run(sql, *params)` with `?` placeholders returns (rows, rowcount)."""
-        with self._lock:
-            if self.dialect == "sqlite":
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield lambda sql, *p: _sqlite_run(self._conn, sql, p)
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-            else:
-                with self._conn.transaction():
-                    cur = self._conn.cursor()
-
-                    def run(sql: str, *p: Any) -> tuple[list[tuple], int]:
-                        cur.execute(sql.replace("?", "%s"), p)
-                        rows = cur.fetchall() if cur.description else []
-                        return [tuple(r.values()) if isinstance(r, Mapping) else tuple(r) for r in rows], cur.rowcount
-
-                    yield run
+    def _tx(self) -> AbstractContextManager[Run]:
+        return transaction(self._db)
 
     def issue(
         self,
@@ -135,7 +103,7 @@ class LinkTokens:
     def issued_for(self, thread_id: str, interrupt_id: str, recipient: str) -> bool:
         """True when links for this interrupt already went to this recipient (notify once)."""
         with self._tx() as run:
-            rows, _ = run(
+            rows = run(
                 "SELECT 1 FROM hitl_link_tokens WHERE thread_id = ? AND interrupt_id = ? AND recipient = ?",
                 thread_id,
                 interrupt_id,
@@ -145,13 +113,13 @@ class LinkTokens:
 
     def find(self, token: str) -> IssuedToken | None:
         with self._tx() as run:
-            rows, _ = run(f"SELECT {', '.join(COLUMNS)} FROM hitl_link_tokens WHERE token_hash = ?", token_hash(token))
+            rows = run(f"SELECT {', '.join(COLUMNS)} FROM hitl_link_tokens WHERE token_hash = ?", token_hash(token))
         return IssuedToken(*rows[0]) if rows else None
 
     def claim(self, issued: IssuedToken, used_at: str) -> bool:
         """Use up every token of the interrupt; False when another link or process got there first."""
         with self._tx() as run:
-            _, count = run(
+            run(
                 "UPDATE hitl_link_tokens SET used_at = ? "
                 "WHERE thread_id = ? AND interrupt_id = ? AND used_at IS NULL "
                 "AND EXISTS (SELECT 1 FROM hitl_link_tokens WHERE token_hash = ? AND used_at IS NULL)",
@@ -160,9 +128,5 @@ class LinkTokens:
                 issued.interrupt_id,
                 issued.token_hash,
             )
-        return count > 0
-
-
-def _sqlite_run(conn: sqlite3.Connection, sql: str, params: tuple) -> tuple[list[tuple], int]:
-    cursor = conn.execute(sql, params)
-    return list(cursor.fetchall()), cursor.rowcount
+            claimed = run.rowcount > 0
+        return claimed

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ._sql import Connection, Run, transaction
 from .protocol import canonical_json
 
 Clock = Callable[[], datetime]
@@ -71,50 +71,33 @@ class Problem:
 class AuditLog:
     """Hash-chained records and the grants table, over SQLite or PostgreSQL."""
 
-    def __init__(
-        self,
-        conn: Any,
-        *,
-        dialect: str = "sqlite",
-        lock: Any = None,
-        clock: Clock = utc_now,
-        owns: bool = False,
-    ) -> None:
-        self._conn = conn
-        self.dialect = dialect
-        self._lock = lock or threading.RLock()
+    def __init__(self, db: Connection, *, clock: Clock = utc_now) -> None:
+        self._db = db
+        self.dialect = db.dialect
         self.clock = clock
-        self._owns = owns
         self._setup()
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
     def sqlite(cls, path: str | Path = ":memory:", *, clock: Clock = utc_now) -> AuditLog:
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        return cls(conn, dialect="sqlite", clock=clock, owns=True)
+        return cls(Connection.sqlite(str(path)), clock=clock)
 
     @classmethod
     def postgres(cls, url: str, *, clock: Clock = utc_now) -> AuditLog:
         import psycopg
 
-        return cls(psycopg.connect(url, autocommit=True), dialect="postgres", clock=clock, owns=True)
+        return cls(
+            Connection(psycopg.connect(url, autocommit=True), "postgres", threading.RLock(), owns=True), clock=clock
+        )
 
     @classmethod
     def for_checkpointer(cls, saver: Any, *, clock: Clock = utc_now) -> AuditLog:
         """The audit trail in the checkpointer's own database (in memory for an InMemorySaver)."""
-        conn = getattr(saver, "conn", None)
-        if isinstance(conn, sqlite3.Connection):
-            files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
-            if files and files[0]:  # a file: a connection of our own to the same database
-                return cls.sqlite(files[0], clock=clock)
-            return cls(conn, dialect="sqlite", lock=getattr(saver, "lock", None), clock=clock)
-        if conn is not None and type(conn).__module__.startswith("psycopg"):
-            return cls(conn, dialect="postgres", lock=getattr(saver, "lock", None), clock=clock)
-        return cls.sqlite(":memory:", clock=clock)
+        return cls(Connection.beside(saver), clock=clock)
 
     def close(self) -> None:
-        if self._owns:
-            self._conn.close()
+        if self._db.owns:
+            self._db.conn.close()
 
     # -- the tables -------------------------------------------------------------------------
     def _setup(self) -> None:
@@ -131,29 +114,9 @@ class AuditLog:
                 "reviewer TEXT, message TEXT, created_at TEXT NOT NULL, revoked_at TEXT, revoked_by TEXT)"
             )
 
-    @contextmanager
-    def _tx(self) -> Iterator[Callable[..., list[tuple]]]:
-        """One transaction; `run(sql, *params)` with `?` placeholders on both databases."""
-        with self._lock:
-            if self.dialect == "sqlite":
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield lambda sql, *p: list(self._conn.execute(sql, p).fetchall())
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-            else:
-                with self._conn.transaction():
-                    cur = self._conn.cursor()
-
-                    def run(sql: str, *p: Any) -> list[tuple]:
-                        cur.execute(sql.replace("?", "%s"), p)
-                        rows = cur.fetchall() if cur.description else []
-                        return [tuple(r.values()) if isinstance(r, Mapping) else tuple(r) for r in rows]
-
-                    run("SELECT pg_advisory_xact_lock(74170001)")  # one writer extends the chain at a time
-                    yield run
+    def _tx(self) -> AbstractContextManager[Run]:
+        """One transaction; on PostgreSQL one writer extends the chain at a time."""
+        return transaction(self._db, advisory_lock=74170001)
 
     def now(self) -> str:
         return self.clock().isoformat()

@@ -1,6 +1,7 @@
 """Fixtures for the unit tests; the session-wide offline setup is in ../conftest.py."""
 
 import os
+import uuid
 
 import pytest
 from openai_server import inventory_agent_server
@@ -53,3 +54,17 @@ def postgres_url() -> str:
             pytest.fail("POSTGRES_URL is not set in CI: .ci/run must start scripts/postgres.sh")
         pytest.skip("POSTGRES_URL is not set; `make test` sets it when PostgreSQL is installed")
     return url
+
+
+@pytest.fixture
+def postgres_schema(postgres_url):
+    """A PostgreSQL schema of this test's own (checkpoints and the kit's tables in it), dropped afterwards."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in postgres_url else "?"
+    yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

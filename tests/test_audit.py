@@ -2,7 +2,6 @@
 
 import io
 import json
-import os
 import sqlite3
 
 import pytest
@@ -68,7 +67,7 @@ def test_audit_table_gives_one_line_per_record_naming_tool_decision_and_who(trai
 
 def test_an_edited_record_is_detected(trail):
     graph, _ = trail
-    conn = graph.audit._conn
+    conn = graph.audit._db.conn
     body = json.loads(conn.execute("SELECT body FROM hitl_audit WHERE seq = 3").fetchone()[0])
     body["actor"] = "mallory"
     conn.execute("UPDATE hitl_audit SET body = ? WHERE seq = 3", (json.dumps(body),))
@@ -78,7 +77,7 @@ def test_an_edited_record_is_detected(trail):
 
 def test_a_deleted_record_is_detected(trail):
     graph, _ = trail
-    graph.audit._conn.execute("DELETE FROM hitl_audit WHERE seq = 2")
+    graph.audit._db.conn.execute("DELETE FROM hitl_audit WHERE seq = 2")
     problems = [str(p) for p in graph.audit.verify()]
     assert problems and any("missing" in p for p in problems) and any("removed" in p for p in problems)
 
@@ -87,8 +86,8 @@ def test_the_trail_matches_the_checkpoints_and_a_cut_end_is_found(trail):
     graph, _ = trail
     for thread in "abc":
         assert check_against_history(graph.audit, graph, cfg(thread)) == []
-    last = graph.audit._conn.execute("SELECT MAX(seq) FROM hitl_audit WHERE event = 'execution'").fetchone()[0]
-    graph.audit._conn.execute("DELETE FROM hitl_audit WHERE seq >= ?", (last,))
+    last = graph.audit._db.conn.execute("SELECT MAX(seq) FROM hitl_audit WHERE event = 'execution'").fetchone()[0]
+    graph.audit._db.conn.execute("DELETE FROM hitl_audit WHERE seq >= ?", (last,))
     assert graph.audit.verify() == []  # the chain alone cannot see a cut end...
     assert "no execution record" in str(check_against_history(graph.audit, graph, cfg("c"))[0])  # ...the checkpoints do
 
@@ -119,25 +118,6 @@ def test_the_trail_lives_in_the_checkpointers_sqlite_file(tmp_path):
     graph.invoke({"messages": [("user", order_prompt(20))]}, cfg())
     rows = sqlite3.connect(tmp_path / "cp.sqlite").execute("SELECT COUNT(*) FROM hitl_audit").fetchone()[0]
     assert rows == len(graph.audit.records()) > 0
-
-
-@pytest.fixture
-def postgres_schema():
-    """A schema of this test's own: checkpoints and audit tables in it, dropped afterwards."""
-    import uuid
-
-    import psycopg
-
-    url = os.environ.get("POSTGRES_URL")
-    if not url:
-        pytest.skip("needs POSTGRES_URL (scripts/postgres.sh start)")
-    schema = f"gov_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def test_the_trail_lives_in_postgres_with_the_checkpoints(postgres_schema):

@@ -8,7 +8,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
 from expiry_scenario import LATER, START, expiry_graph
 from langchain_core.messages import HumanMessage
 from langgraph.types import Command
@@ -75,23 +74,6 @@ def test_two_sweeper_processes_on_sqlite_resume_each_thread_once(tmp_path):
     sqlite3.connect(target).execute("PRAGMA journal_mode=WAL").close()
     thread_ids = pause_at_orders(target)
     check_each_resumed_once(target, thread_ids, two_sweepers(target, tmp_path))
-
-
-@pytest.fixture
-def postgres_schema():
-    """A schema of this test's own, dropped afterwards."""
-    import psycopg
-
-    url = os.environ.get("POSTGRES_URL")
-    if not url:
-        pytest.skip("needs POSTGRES_URL (scripts/postgres.sh start)")
-    schema = f"sweep_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def test_two_sweeper_processes_on_postgres_resume_each_thread_once(postgres_schema, tmp_path):
